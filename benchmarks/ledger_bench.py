@@ -1,0 +1,175 @@
+"""Ledger benchmarks: append, audit, Merkle, peak memory — each as a ratio to its raw ceiling.
+
+Run: ``python -m benchmarks.ledger_bench [--entries N] [--pg URL] [--million]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ceilings import executemany_rows_per_s, sign_per_s, verify_per_s
+from ledger import Ledger, Store, audit, merkle
+from ledger.entry import signing_input
+from scenarios.synthetic import SYNTHETIC_AUTHORIZATION, SyntheticParties, synthetic_bodies
+
+SEED = 2024
+
+
+def _write(target: str, entries: int) -> tuple[float, int, list[bytes]]:
+    """Append ``entries`` synthetic entries; return (seconds, signatures, sample signing inputs)."""
+    parties = SyntheticParties.derive(SEED)
+    ledger = Ledger.create(target, parties.log, SYNTHETIC_AUTHORIZATION)
+    for signer in parties.all_signers():
+        ledger.register(signer)
+    bodies = list(synthetic_bodies(SEED, entries, parties))
+    signatures = 0
+    samples: list[bytes] = []
+    origin = ledger.origin.encode()
+    started = time.perf_counter()
+    for step, (kind, body, signers) in enumerate(bodies):
+        entry = ledger.record(kind, body, step, signers)
+        signatures += len(signers)
+        if step < 2000:
+            samples.append(signing_input(origin, entry.statement))
+    ledger.close()
+    return time.perf_counter() - started, signatures, samples
+
+
+def bench_append_and_audit(entries: int, pg_url: str | None) -> dict[str, Any]:
+    results: dict[str, Any] = {"entries": entries}
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{Path(folder) / 'ledger.db'}"
+        seconds, signatures, samples = _write(db, entries)
+        per_entry_sigs = signatures / entries
+        sign_s = sign_per_s(samples * 4)
+        verify_1 = verify_per_s(samples * 4, threads=1)
+        verify_2 = verify_per_s(samples * 4, threads=2)
+        crypto_ceiling = 1 / (per_entry_sigs / sign_s + per_entry_sigs / verify_1)
+        append_rate = entries / seconds
+        results["signatures_per_entry"] = round(per_entry_sigs, 3)
+        results["ceiling_sign_per_s"] = round(sign_s)
+        results["ceiling_verify_per_s_1t"] = round(verify_1)
+        results["ceiling_verify_per_s_2t"] = round(verify_2)
+        results["append_sqlite_per_s"] = round(append_rate)
+        results["append_crypto_ceiling_per_s"] = round(crypto_ceiling)
+        results["append_sqlite_ratio"] = round(append_rate / crypto_ceiling, 3)
+
+        store = Store(db)
+        rows = [row for chunk in store.iter_rows() for row in chunk]
+        store.close()
+        raw_rate = executemany_rows_per_s(rows, batch=1024)
+        results["ceiling_executemany_rows_per_s"] = round(raw_rate)
+
+        for threads in (1, 2):
+            report = audit(db, threads=threads)
+            assert report.ok, report.summary()
+            rate = report.entries / report.seconds
+            ceiling = (verify_1 if threads == 1 else verify_2) / per_entry_sigs
+            results[f"audit_{threads}t_per_s"] = round(rate)
+            results[f"audit_{threads}t_ratio"] = round(rate / ceiling, 3)
+
+        results.update(bench_merkle(rows))
+
+    if pg_url:
+        store = Store(pg_url, create=True)
+        store.drop_all()
+        store.close()
+        count = min(entries, 20_000)
+        seconds, signatures, _ = _write(pg_url, count)
+        rate = count / seconds
+        ceiling = 1 / (signatures / count / sign_s + signatures / count / verify_1)
+        results["append_postgres_per_s"] = round(rate)
+        results["append_postgres_ratio"] = round(rate / ceiling, 3)
+        report = audit(pg_url, threads=2)
+        assert report.ok
+        results["audit_postgres_2t_per_s"] = round(report.entries / report.seconds)
+        store = Store(pg_url)
+        store.drop_all()
+        store.close()
+    return results
+
+
+def bench_merkle(rows: list[tuple[int, int, str, str, bytes]]) -> dict[str, Any]:
+    hashes = [merkle.leaf_hash(row[4]) for row in rows]
+    tree = merkle.MerkleTree()
+    started = time.perf_counter()
+    for digest in hashes:
+        tree.append_leaf_hash(digest)
+    append_rate = len(hashes) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for _ in range(1000):
+        tree.root()
+    root_us = (time.perf_counter() - started) / 1000 * 1e6
+    size = tree.size
+    root = tree.root()
+    started = time.perf_counter()
+    proofs = 200
+    for i in range(proofs):
+        index = (i * 7919) % size
+        proof = tree.inclusion_proof(index)
+        assert merkle.verify_inclusion(hashes[index], index, size, proof, root)
+    proof_rate = proofs / (time.perf_counter() - started)
+    return {
+        "merkle_append_per_s": round(append_rate),
+        "merkle_root_us": round(root_us, 2),
+        "merkle_inclusion_prove_and_verify_per_s": round(proof_rate),
+    }
+
+
+def bench_million(entries: int) -> dict[str, Any]:
+    """Write and audit ``entries`` in a child process each, reporting peak RSS (ru_maxrss)."""
+    results: dict[str, Any] = {"million_entries": entries}
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{Path(folder) / 'ledger.db'}"
+        for phase in ("write", "audit"):
+            code = (
+                "import json, resource, sys, time\n"
+                "from benchmarks.ledger_bench import _write\n"
+                "from ledger import audit\n"
+                "t = time.perf_counter()\n"
+                + (
+                    f"_write({db!r}, {entries})\n"
+                    if phase == "write"
+                    else f"r = audit({db!r}, threads=2); assert r.ok, r.summary()\n"
+                )
+                + "print(json.dumps({'s': time.perf_counter() - t,"
+                " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+            figures = json.loads(out.strip().splitlines()[-1])
+            results[f"million_{phase}_s"] = round(figures["s"], 1)
+            results[f"million_{phase}_per_s"] = round(entries / figures["s"])
+            results[f"million_{phase}_peak_rss_mb"] = round(figures["rss_kb"] / 1024, 1)
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--pg", default=os.environ.get("DXSIM_TEST_PG_URL"))
+    parser.add_argument("--million", type=int, default=0, help="also write+audit this many")
+    args = parser.parse_args(argv)
+    results = bench_append_and_audit(args.entries, args.pg)
+    if args.million:
+        results.update(bench_million(args.million))
+    results["python_peak_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+    return results
+
+
+if __name__ == "__main__":
+    from benchmarks.report import print_results
+
+    print_results("ledger", main())

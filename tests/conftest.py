@@ -1,0 +1,35 @@
+"""Shared fixtures: ledger backends. PostgreSQL runs whenever DXSIM_TEST_PG_URL is set (CI)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.store import Store
+
+PG_URL = os.environ.get("DXSIM_TEST_PG_URL")
+
+if os.environ.get("CI") and not PG_URL:
+    raise RuntimeError("CI must set DXSIM_TEST_PG_URL: the PostgreSQL tests may not be skipped")
+
+
+def _fresh_pg() -> str:
+    assert PG_URL is not None
+    store = Store(PG_URL, create=True)
+    store.drop_all()
+    store.close()
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL for a new, empty ledger on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    if PG_URL is None:
+        pytest.skip("DXSIM_TEST_PG_URL is not set")
+    yield _fresh_pg()

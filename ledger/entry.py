@@ -54,12 +54,43 @@ _LEAF_HEAD = b'{"entry":'
 _LEAF_SIGS = b',"sigs":'
 
 
+_SCALARS = frozenset({str, bool, type(None)})
+
+
 def check_json_value(value: object, path: str = "body") -> None:
     """Raise :class:`EncodingError` naming ``path`` unless ``value`` is float-free JSON.
 
     Allowed: ``str``, ``int`` within ±2**63, ``bool``, ``None``, lists and string-keyed dicts of
     those. Floats are refused outright: money and quantities are integers in minor units.
+    This runs on every append, so the common case is an iterative walk by exact type; the
+    path of a bad value is only worked out once one is found.
     """
+    stack: list[Any] = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind in _SCALARS:
+            continue
+        if kind is int:
+            if -MAX_INT - 1 <= item <= MAX_INT:
+                continue
+        elif kind is dict:
+            for key, child in item.items():
+                if type(key) is not str:
+                    break
+                push(child)
+            else:
+                continue
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+            continue
+        _explain(value, path)
+        raise EncodingError(f"{path}: not a JSON value")  # pragma: no cover - _explain raises
+
+
+def _explain(value: object, path: str) -> None:
+    """Find the first offending value and raise an error that names its path."""
     if value is None or isinstance(value, str | bool):
         return
     if isinstance(value, int):
@@ -72,11 +103,11 @@ def check_json_value(value: object, path: str = "body") -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise EncodingError(f"{path}: keys must be strings (got {key!r})")
-            check_json_value(item, f"{path}.{key}")
+            _explain(item, f"{path}.{key}")
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            check_json_value(item, f"{path}[{index}]")
+            _explain(item, f"{path}[{index}]")
         return
     raise EncodingError(f"{path}: {type(value).__name__} is not a JSON value")
 
@@ -154,16 +185,27 @@ class Entry(BaseModel):
         statement: bytes,
     ) -> Entry:
         """Assemble an entry from parts the caller has already encoded and signed (hot path)."""
-        entry = cls.model_construct(
-            seq=seq,
-            time=time,
-            kind=kind,
-            actor=actor,
-            prev=prev,
-            body=body,
-            sigs=tuple(Signature.model_construct(signer=s, sig=g) for s, g in sigs),
+        # The parts were produced and checked by the log itself: skip re-validation, which
+        # would cost as much as the rest of the append path together.
+        signatures = tuple(_new_signature(signer, sig) for signer, sig in sigs)
+        entry = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(
+            entry,
+            "__dict__",
+            {
+                "seq": seq,
+                "time": time,
+                "kind": kind,
+                "actor": actor,
+                "prev": prev,
+                "body": body,
+                "sigs": signatures,
+            },
         )
-        entry._statement = statement
+        _set(entry, "__pydantic_fields_set__", _ENTRY_FIELDS)
+        _set(entry, "__pydantic_extra__", None)
+        _set(entry, "__pydantic_private__", {"_statement": statement, "_leaf": b""})
         entry._leaf = leaf_bytes(statement, sigs)
         return entry
 
@@ -181,6 +223,19 @@ class Entry(BaseModel):
         if not self._leaf:
             self._leaf = leaf_bytes(self.statement, [(s.signer, s.sig) for s in self.sigs])
         return self._leaf
+
+
+_ENTRY_FIELDS = frozenset(Entry.model_fields)
+_SIGNATURE_FIELDS = frozenset(Signature.model_fields)
+
+
+def _new_signature(signer: str, sig: bytes) -> Signature:
+    signature = Signature.__new__(Signature)
+    object.__setattr__(signature, "__dict__", {"signer": signer, "sig": sig})
+    object.__setattr__(signature, "__pydantic_fields_set__", _SIGNATURE_FIELDS)
+    object.__setattr__(signature, "__pydantic_extra__", None)
+    object.__setattr__(signature, "__pydantic_private__", None)
+    return signature
 
 
 def _refuse_float(text: str) -> Any:

@@ -32,7 +32,8 @@ __all__ = [
 ]
 
 #: Identity ids double as C2SP note key names, so they exclude spaces, ``+`` and control characters.
-IDENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
+#: ``\Z``, not ``$``: ``$`` also matches before a trailing newline, which would let "id\n" through.
+IDENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}\Z")
 
 _HKDF_SALT = b"dxsim/identity-salt/v1"
 PASSPHRASE_ENV = "DXSIM_KEYSTORE_PASSPHRASE"

@@ -26,6 +26,7 @@ from ledger.errors import AuthorizationError, LedgerError, SignatureError
 from ledger.identity import Identity, PublicIdentity
 from ledger.merkle import MerkleTree
 from ledger.store import EntryRow, Store, resolve_url
+from ledger.verifier import BackgroundVerifier
 
 __all__ = [
     "GENESIS_KIND",
@@ -91,6 +92,7 @@ class Ledger:
         batch_size: int,
         checkpoint_every: int,
         record_refusals: bool,
+        verify_in_background: bool = False,
     ) -> None:
         if batch_size < 1 or checkpoint_every < 1:
             raise LedgerError("batch_size and checkpoint_every must be positive")
@@ -108,6 +110,7 @@ class Ledger:
         self._rows: list[EntryRow] = []
         self._new_identities: list[tuple[str, str, bytes, int]] = []
         self._closed = False
+        self._verifier = BackgroundVerifier() if verify_in_background else None
         self.last_checkpoint: str | None = None
         self._checkpoint_size = -1
 
@@ -122,11 +125,15 @@ class Ledger:
         batch_size: int = 1024,
         checkpoint_every: int = 16384,
         record_refusals: bool = True,
+        verify_in_background: bool = False,
         time: int = 0,
     ) -> Ledger:
         """Create a new ledger at ``target`` (a path, run directory or SQLAlchemy URL).
 
         Refuses to write into a store that already holds entries: a log is never rewritten.
+        With ``verify_in_background``, signatures are verified on a second thread and checked
+        before each batch is persisted (see :mod:`ledger.verifier`); a bad signature then
+        surfaces at the next write, aborts that batch and closes the ledger.
         """
         if log_identity.role != LOG_ROLE:
             raise LedgerError(f"the log identity must have role {LOG_ROLE!r}")
@@ -142,6 +149,7 @@ class Ledger:
             batch_size=batch_size,
             checkpoint_every=checkpoint_every,
             record_refusals=record_refusals,
+            verify_in_background=verify_in_background,
         )
         genesis = {
             "authorization": table.to_json(),
@@ -232,7 +240,9 @@ class Ledger:
                 raise SignatureError(f"entry {entry.seq}: unknown signer {signature.signer!r}")
             if signer in signers:
                 raise SignatureError(f"entry {entry.seq}: {signer.id!r} signed twice")
-            if not signer.verify(signature.sig, message):
+            if self._verifier is not None:
+                self._verifier.add(entry.seq, signer, signature.sig, message)
+            elif not signer.verify(signature.sig, message):
                 raise SignatureError(f"entry {entry.seq}: bad signature by {signer.id!r}")
             signers.append(signer)
         return signers
@@ -272,6 +282,16 @@ class Ledger:
             self._flush(with_checkpoint=False)
 
     def _flush(self, *, with_checkpoint: bool) -> None:
+        if self._verifier is not None:
+            try:
+                self._verifier.drain()
+            except SignatureError:
+                # Nothing unverified is ever persisted: drop the batch and stop the log here.
+                self._rows = []
+                self._new_identities = []
+                self._closed = True
+                self._verifier.close()
+                raise
         checkpoint = None
         if with_checkpoint:
             note = sign_checkpoint(self.origin, self.size, self.tree.root(), self.log_identity)
@@ -297,9 +317,13 @@ class Ledger:
         """Write the final checkpoint and release the store. Returns the final checkpoint note."""
         if self._closed:
             raise LedgerError("the ledger is already closed")
-        note = self.checkpoint()
-        self._closed = True
-        self.store.close()
+        try:
+            note = self.checkpoint()
+        finally:
+            self._closed = True
+            if self._verifier is not None:
+                self._verifier.close()
+            self.store.close()
         return note
 
     # -- proofs -----------------------------------------------------------------------------

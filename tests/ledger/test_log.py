@@ -142,3 +142,42 @@ def test_inclusion_and_consistency_proofs_from_the_live_tree(tmp_path) -> None: 
     old_root = merkle.root(ledger.store.leaves(0, 7))
     proof = ledger.tree.consistency_proof(7)
     assert merkle.verify_consistency(7, size, old_root, root, proof)
+
+
+def test_background_verification_persists_nothing_unverified(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    who = cast()
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    ledger = Ledger.create(url, who.log, AUTHORIZATION, batch_size=4, verify_in_background=True)
+    ledger.register(who.bob)
+    ledger.flush()  # genesis and bob's registration are verified and committed
+    good = [ledger.record("market.order", {"i": i}, i, [who.bob]) for i in range(2)]
+    impostor = derive_identity(99, "bob", "buyer")  # bob's id, another key
+    ledger.append(ledger.sign("market.order", {"i": 2}, 2, [impostor]))  # accepted for now...
+    with pytest.raises(SignatureError, match=r"entry 4: bad signature by 'bob'"):
+        ledger.flush()  # ...but refused before anything of its batch is written
+    with pytest.raises(LedgerError, match="closed"):
+        ledger.record("market.order", {"i": 3}, 3, [who.bob])
+    store = Store(url)
+    assert store.count() == 2 and good[0].seq == 2
+    store.close()
+    assert audit(url).ok
+
+
+def test_background_verification_gives_the_same_ledger(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    roots = []
+    for name, background in (("inline", False), ("background", True)):
+        who = cast()
+        ledger = Ledger.create(
+            f"sqlite:///{tmp_path / name}.db",
+            who.log,
+            AUTHORIZATION,
+            batch_size=7,
+            verify_in_background=background,
+        )
+        ledger.register(who.alice)
+        ledger.register(who.bob)
+        for i in range(50):
+            ledger.record("market.contract", {"c": i}, i, [who.bob, who.alice])
+        ledger.close()
+        roots.append(audit(f"sqlite:///{tmp_path / name}.db").root)
+    assert roots[0] == roots[1]

@@ -1,0 +1,23 @@
+"""Who acts: market participants as SimPy processes, behaviour in pure, registered strategies."""
+
+from agents.assessor import Assessor
+from agents.buyer import Buyer
+from agents.operator import Operator
+from agents.populations import AssessorPopulation, BuyerPopulation, Population, ProviderPopulation
+from agents.provider import Provider
+from agents.strategies import STRATEGIES, make_strategy, register, strategy_names
+
+__all__ = [
+    "STRATEGIES",
+    "Assessor",
+    "AssessorPopulation",
+    "Buyer",
+    "BuyerPopulation",
+    "Operator",
+    "Population",
+    "Provider",
+    "ProviderPopulation",
+    "make_strategy",
+    "register",
+    "strategy_names",
+]

@@ -1,0 +1,83 @@
+"""Data buyers: needs arrive as a Poisson process; each need is a category and a private value."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from agents.populations import BuyerPopulation
+from agents.strategies import PurchaseObservation, PurchaseStrategy, make_strategy
+from ledger import Identity
+from marketplace.exchange import Exchange
+from marketplace.state import Offer, Order
+
+__all__ = ["Buyer"]
+
+
+class Buyer:
+    def __init__(
+        self,
+        identity: Identity,
+        exchange: Exchange,
+        spec: BuyerPopulation,
+        rng: np.random.Generator,
+    ) -> None:
+        self.identity = identity
+        self.exchange = exchange
+        self.spec = spec
+        self.rng = rng
+        self.strategy: PurchaseStrategy = make_strategy(
+            "purchase", spec.strategy, spec.strategy_params
+        )
+        self._licences = sorted(spec.licence_weights)
+        weights = [spec.licence_weights[name] for name in self._licences]
+        total = sum(weights)
+        running = 0
+        self._licence_cdf: list[float] = []
+        for weight in weights:
+            running += weight
+            self._licence_cdf.append(running / total)
+
+    def shop(self) -> Generator[simpy.Event, Any, None]:
+        """Process: wait for the next need, look at the offers, maybe buy; forever."""
+        env, spec, rng = self.exchange.env, self.spec, self.rng
+        mean_gap = 1.0 / spec.arrival_rate_per_day
+        categories = spec.categories
+        while True:
+            yield env.timeout(rng.exponential(mean_gap))
+            category = categories[int(rng.random() * len(categories))]
+            value = max(1, round(spec.value_fen.sample(rng)))
+            seen = PurchaseObservation(value, self.consider(category))
+            choice = self.strategy.decide(seen)
+            if choice is None:
+                continue
+            order = Order(
+                buyer=self.identity.id,
+                listing=choice,
+                licence=self._licences[bisect.bisect_right(self._licence_cdf, rng.random())],
+                duration_days=spec.duration_days,
+                destination=self.destination(),
+                value_fen=value,
+            )
+            yield env.process(self.exchange.trading.purchase(order))
+
+    def consider(self, category: str) -> tuple[Offer, ...]:
+        """The consideration set: one page of ``consideration_set`` offers of the category,
+        starting at a random place in the catalogue (wrapping round), as a search page shows."""
+        offers = self.exchange.offers(category)
+        size = self.spec.consideration_set
+        if len(offers) <= size:
+            return offers
+        start = int(self.rng.random() * len(offers))
+        page = offers[start : start + size]
+        return page + offers[: size - len(page)] if len(page) < size else page
+
+    def destination(self) -> str:
+        spec = self.spec
+        if spec.cross_border_share and self.rng.random() < spec.cross_border_share:
+            return spec.foreign_destinations[int(self.rng.integers(len(spec.foreign_destinations)))]
+        return spec.home

@@ -1,0 +1,113 @@
+"""Data providers: bring datasets to market (list → price → apply for rights) and reprice them."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from agents.populations import ProviderPopulation
+from agents.strategies import PriceObservation, PricingStrategy, make_strategy
+from ledger import Identity
+from marketplace.exchange import Exchange
+from marketplace.pricing import PricingMechanism, make_mechanism
+from marketplace.state import DatasetSpec, ListingState
+
+__all__ = ["Provider"]
+
+
+class Provider:
+    """One provider. Its datasets and their attributes are drawn from its own stream."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        exchange: Exchange,
+        spec: ProviderPopulation,
+        rng: np.random.Generator,
+    ) -> None:
+        self.identity = identity
+        self.exchange = exchange
+        self.spec = spec
+        self.rng = rng
+        self.strategy: PricingStrategy = make_strategy(
+            "pricing", spec.strategy, spec.strategy_params
+        )
+        self.mechanism: PricingMechanism = make_mechanism(spec.pricing, spec.pricing_params)
+        self.listings: list[ListingState] = []
+        self._last_reprice = 0.0
+
+    def draw_dataset(self, number: int) -> DatasetSpec:
+        """Draw one dataset's attributes from the population's distributions."""
+        spec, rng = self.spec, self.rng
+        size_mb = max(1, round(spec.size_mb.sample(rng)))
+        personal = rng.random() < spec.personal_share
+        pi_subjects = max(1, round(spec.pi_subjects.sample(rng))) if personal else 0
+        sensitive = personal and rng.random() < spec.sensitive_share
+        roll = rng.random()
+        classification = (
+            "core"
+            if roll < spec.core_share
+            else "important"
+            if roll < spec.core_share + spec.important_share
+            else "general"
+        )
+        return DatasetSpec(
+            dataset=f"{self.identity.id}/D{number:03d}",
+            category=spec.categories[int(rng.integers(len(spec.categories)))],
+            size_mb=size_mb,
+            records=size_mb * spec.records_per_mb,
+            pi_subjects=pi_subjects,
+            sensitive_pi_subjects=pi_subjects // 10 if sensitive else 0,
+            classification=classification,
+            origin=spec.origin,
+            quality_pct=min(100, max(0, round(spec.quality_pct.sample(rng)))),
+            unit_cost_fen=max(1, round(spec.unit_cost_fen.sample(rng))),
+        )
+
+    def bring_datasets_to_market(self) -> Generator[simpy.Event, Any, None]:
+        """Process: list each dataset at a uniform time within the listing window."""
+        env = self.exchange.env
+        count = max(0, round(self.spec.datasets.sample(self.rng)))
+        times = sorted(self.rng.uniform(0, self.spec.listing_window_days, size=count))
+        datasets = [self.draw_dataset(number + 1) for number in range(count)]
+        for at, dataset in zip(times, datasets, strict=True):
+            yield env.timeout(max(0.0, float(at) - env.now))
+            env.process(self.launch(dataset))
+
+    def launch(self, dataset: DatasetSpec) -> Generator[simpy.Event, Any, None]:
+        """Process: list, post a price (shown as pending certification), apply for rights."""
+        exchange = self.exchange
+        listing = yield exchange.env.process(exchange.storage.list_dataset(self.identity, dataset))
+        self.listings.append(listing)
+        self.price(listing, days_since_last=0.0)
+        yield exchange.rights.apply(self.identity, listing)
+
+    def price(self, listing: ListingState, days_since_last: float) -> None:
+        rivals = tuple(
+            other.price_fen
+            for other in self.exchange.offers(listing.spec.category)
+            if other.provider != self.identity.id
+        )
+        seen = PriceObservation(
+            unit_cost_fen=listing.spec.unit_cost_fen,
+            current_fen=listing.price_fen,
+            sales_since_last=listing.sales - listing.sales_at_last_quote,
+            days_since_last=days_since_last,
+            quality_pct=listing.spec.quality_pct,
+            rival_prices_fen=rivals,
+        )
+        proposal = self.strategy.decide(seen)
+        self.exchange.pricing.quote(self.identity, listing, self.mechanism, proposal)
+        listing.sales_at_last_quote = listing.sales
+
+    def reprice(self) -> Generator[simpy.Event, Any, None]:
+        """Process: every review period, reprice every listing from what it sold."""
+        env = self.exchange.env
+        period = self.spec.reprice_every_days
+        while True:
+            yield env.timeout(period)
+            for listing in self.listings:
+                self.price(listing, days_since_last=period)

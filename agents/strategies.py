@@ -1,0 +1,250 @@
+"""Behaviour as pure strategies: ``decide(observation) -> decision``, chosen in a scenario by name.
+
+Strategies never touch SimPy or the exchange, so they are unit-tested alone. A researcher adds one
+by writing a small class and registering it::
+
+    @register("pricing", "undercut")
+    @dataclass(frozen=True)
+    class Undercut:
+        step_bp: int = 500
+
+        def decide(self, seen: PriceObservation) -> int:
+            rival = min(seen.rival_prices_fen, default=seen.current_fen or seen.unit_cost_fen)
+            return max(seen.unit_cost_fen, rival - rival * self.step_bp // 10_000)
+
+and naming it in the scenario: ``strategy = "undercut"``, ``strategy_params = {step_bp = 300}``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+
+from marketplace.state import Offer
+
+__all__ = [
+    "STRATEGIES",
+    "Offer",
+    "PriceObservation",
+    "PurchaseObservation",
+    "ReviewDecision",
+    "ReviewObservation",
+    "StrategyKind",
+    "make_strategy",
+    "register",
+    "strategy_names",
+]
+
+StrategyKind = Literal["pricing", "purchase", "review"]
+STRATEGIES: dict[StrategyKind, dict[str, Callable[..., Any]]] = {
+    "pricing": {},
+    "purchase": {},
+    "review": {},
+}
+T = TypeVar("T", bound=type)
+
+
+def register(kind: StrategyKind, name: str) -> Callable[[T], T]:
+    """Class decorator: make a strategy available to scenarios as ``kind``/``name``."""
+
+    def add(cls: T) -> T:
+        if name in STRATEGIES[kind]:
+            raise ValueError(f"{kind} strategy {name!r} is registered twice")
+        STRATEGIES[kind][name] = cls
+        return cls
+
+    return add
+
+
+def strategy_names(kind: StrategyKind) -> list[str]:
+    return sorted(STRATEGIES[kind])
+
+
+def make_strategy(kind: StrategyKind, name: str, params: dict[str, Any] | None = None) -> Any:
+    try:
+        factory = STRATEGIES[kind][name]
+    except KeyError:
+        allowed = ", ".join(repr(n) for n in strategy_names(kind))
+        raise ValueError(f"unknown {kind} strategy {name!r}; allowed: {allowed}") from None
+    try:
+        return factory(**(params or {}))
+    except TypeError as exc:
+        raise ValueError(f"{kind} strategy {name!r}: bad parameters ({exc})") from None
+
+
+# -- observations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceObservation:
+    """What a provider sees when (re)pricing a listing."""
+
+    unit_cost_fen: int
+    current_fen: int | None
+    sales_since_last: int
+    days_since_last: float
+    quality_pct: int
+    rival_prices_fen: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseObservation:
+    """What a buyer sees: its value for perfect-quality data, and the offers of its category."""
+
+    value_fen: int
+    offers: tuple[Offer, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewObservation:
+    """What an assessor sees; ``draw`` is a uniform [0, 1) number from the assessor's stream."""
+
+    quality_pct: int
+    classification: str
+    sensitive: bool
+    draw: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecision:
+    approved: bool
+    reasons: tuple[str, ...]
+
+
+class PricingStrategy(Protocol):
+    def decide(self, seen: PriceObservation) -> int: ...
+
+
+class PurchaseStrategy(Protocol):
+    def decide(self, seen: PurchaseObservation) -> str | None: ...
+
+
+class ReviewStrategy(Protocol):
+    def decide(self, seen: ReviewObservation) -> ReviewDecision: ...
+
+
+# -- providers: pricing ---------------------------------------------------------------------
+
+
+@register("pricing", "markup")
+@dataclass(frozen=True)
+class Markup:
+    """A fixed markup over unit cost, whatever the market does."""
+
+    markup_bp: int = 5000
+
+    def decide(self, seen: PriceObservation) -> int:
+        return seen.unit_cost_fen + seen.unit_cost_fen * self.markup_bp // 10_000
+
+
+@register("pricing", "demand-adaptive")
+@dataclass(frozen=True)
+class DemandAdaptive:
+    """Tâtonnement on a posted price: raise it after brisk sales, cut it after none.
+
+    Starts at ``start_markup_bp`` over cost; after each review period, multiplies the price by
+    ``1 + step`` if sales reached ``target_sales``, by ``1 - step`` if there were none, never below
+    cost (Walrasian price adjustment in discrete form).
+    """
+
+    start_markup_bp: int = 8000
+    step_bp: int = 1000
+    target_sales: int = 2
+
+    def decide(self, seen: PriceObservation) -> int:
+        if seen.current_fen is None:
+            return seen.unit_cost_fen + seen.unit_cost_fen * self.start_markup_bp // 10_000
+        price = seen.current_fen
+        if seen.sales_since_last >= self.target_sales:
+            price += price * self.step_bp // 10_000
+        elif seen.sales_since_last == 0:
+            price -= price * self.step_bp // 10_000
+        return max(seen.unit_cost_fen, price)
+
+
+# -- buyers: purchase -----------------------------------------------------------------------
+
+
+def _value(value_fen: int, offer: Offer) -> int:
+    """A buyer values data in proportion to its quality."""
+    return value_fen * offer.quality_pct // 100
+
+
+@register("purchase", "best-surplus")
+@dataclass(frozen=True)
+class BestSurplus:
+    """Buy the certified offer with the largest positive surplus (value − price); ties by id."""
+
+    def decide(self, seen: PurchaseObservation) -> str | None:
+        best: tuple[int, str] | None = None
+        for offer in seen.offers:
+            if not offer.certified:
+                continue
+            surplus = _value(seen.value_fen, offer) - offer.price_fen
+            if surplus > 0 and (best is None or (surplus, offer.listing) > best):
+                best = (surplus, offer.listing)
+        return None if best is None else best[1]
+
+
+@register("purchase", "cheapest")
+@dataclass(frozen=True)
+class Cheapest:
+    """Buy the cheapest certified offer worth its price."""
+
+    def decide(self, seen: PurchaseObservation) -> str | None:
+        fitting = [
+            (o.price_fen, o.listing)
+            for o in seen.offers
+            if o.certified and _value(seen.value_fen, o) >= o.price_fen
+        ]
+        return min(fitting)[1] if fitting else None
+
+
+@register("purchase", "naive")
+@dataclass(frozen=True)
+class Naive:
+    """Best surplus, ignoring whether the offer is certified (the exchange must refuse those)."""
+
+    def decide(self, seen: PurchaseObservation) -> str | None:
+        best: tuple[int, str] | None = None
+        for offer in seen.offers:
+            surplus = _value(seen.value_fen, offer) - offer.price_fen
+            if surplus > 0 and (best is None or (surplus, offer.listing) > best):
+                best = (surplus, offer.listing)
+        return None if best is None else best[1]
+
+
+# -- assessors: review ----------------------------------------------------------------------
+
+
+@register("review", "quality-logistic")
+@dataclass(frozen=True)
+class QualityLogistic:
+    """Approve with probability ``1 / (1 + exp(-(quality - midpoint) / scale))``.
+
+    Sensitive personal information and important data shift the midpoint up by
+    ``strictness_pct``: the assessor asks more of data whose misuse costs more.
+    """
+
+    midpoint_pct: float = 45.0
+    scale_pct: float = 8.0
+    strictness_pct: float = 10.0
+
+    def decide(self, seen: ReviewObservation) -> ReviewDecision:
+        midpoint = self.midpoint_pct
+        reasons: list[str] = []
+        if seen.sensitive:
+            midpoint += self.strictness_pct
+            reasons.append("sensitive personal information: stricter review")
+        if seen.classification != "general":
+            midpoint += self.strictness_pct
+            reasons.append(f"{seen.classification} data: stricter review")
+        probability = 1 / (1 + math.exp(-(seen.quality_pct - midpoint) / self.scale_pct))
+        approved = seen.draw < probability
+        reasons.append(
+            f"quality {seen.quality_pct} vs midpoint {midpoint:g}: "
+            f"{'approved' if approved else 'rejected'}"
+        )
+        return ReviewDecision(approved, tuple(reasons))

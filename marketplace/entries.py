@@ -1,0 +1,238 @@
+"""The exchange's vocabulary: one pydantic body per entry kind, and who may sign which kind.
+
+Every state change of the market is one of these facts on the ledger; metrics, invariants and
+replay are folds over them. Money fields are integer fen. The ``research`` fields of a contract
+carry simulation ground truth (the buyer's private value, the provider's marginal cost), recorded
+so that welfare is a fold over the ledger like every other figure.
+
+Money moves only through these entries (accounts are identity ids, plus ``exchange`` for fees and
+``escrow`` for contract money in flight):
+
+=======================  ==========================================================
+``account.open``         credit ``account`` with ``endowment_fen`` (money enters)
+``operation.membership`` ``account`` → ``exchange``: ``fee_fen``
+``storage.hosting``      each provider in ``charges`` → ``exchange``
+``trade.contract``       ``buyer`` → ``escrow``: ``price_fen``
+``operation.settlement`` per item: delivered → ``escrow`` pays ``to_provider_fen`` to the
+                         contract's provider and ``fee_fen`` to ``exchange`` (they sum to
+                         the price); failed → ``escrow`` refunds ``refund_fen`` (the price)
+=======================  ==========================================================
+
+so at every point ``Σ endowments = Σ balances`` (escrow and exchange included), and the fees
+collected are the ``exchange`` balance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+EXCHANGE_ACCOUNT = "exchange"
+ESCROW_ACCOUNT = "escrow"
+
+__all__ = [
+    "AUTHORIZATION",
+    "BODY_MODELS",
+    "ESCROW_ACCOUNT",
+    "EXCHANGE_ACCOUNT",
+    "AccountOpen",
+    "CertificateDecision",
+    "Classification",
+    "Contract",
+    "CrossBorderMechanism",
+    "HostingCharge",
+    "Licence",
+    "Listing",
+    "MembershipFee",
+    "PriceQuote",
+    "RightsApplication",
+    "Settlement",
+    "SettlementItem",
+    "TradeRejected",
+    "check_body",
+]
+
+NonNegative = Annotated[int, Field(ge=0)]
+Classification = Literal["general", "important", "core"]
+Licence = Literal["download", "api", "compute-in-place"]
+RIGHTS = ("holding", "processing-use", "product-operation")
+"""The three data rights of the "Data 20 Articles" (CPC Central Committee & State Council,
+Opinions on Building a Data Basic System, Dec 2022, Art. 3-5): resource holding, processing and
+use, and product operation."""
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AccountOpen(_Body):
+    """The operator opens an account and credits the participant's endowment."""
+
+    account: str
+    role: str
+    endowment_fen: NonNegative
+
+
+class MembershipFee(_Body):
+    """A buyer pays the exchange's membership fee (Shanghai Data Exchange fee schedule)."""
+
+    account: str
+    fee_fen: NonNegative
+    period_days: NonNegative
+
+
+class Listing(_Body):
+    """Storage: a provider lists a dataset on the exchange."""
+
+    listing: str
+    dataset: str
+    category: str
+    size_mb: NonNegative
+    records: NonNegative
+    pi_subjects: NonNegative
+    sensitive_pi_subjects: NonNegative
+    classification: Classification
+    origin: str = Field(min_length=2, max_length=2)
+    quality_pct: Annotated[int, Field(ge=0, le=100)]
+    ingest_days_x1000: NonNegative
+
+
+class HostingCharge(_Body):
+    """Storage: hosting accrued per GB-day over a billing period, charged to providers."""
+
+    period_start: NonNegative
+    period_end: NonNegative
+    rate_fen_per_gb_day: NonNegative
+    charges: dict[str, NonNegative]  # provider account -> fen
+
+
+class RightsApplication(_Body):
+    """Rights: a provider applies for confirmation of the three rights over a listing."""
+
+    application: str
+    listing: str
+    rights: list[str]
+
+
+class CertificateDecision(_Body):
+    """Rights: an assessor's decision. An approval is the signed certificate of the three rights."""
+
+    application: str
+    listing: str
+    approved: bool
+    certificate: str | None
+    rights: list[str]
+    valid_from: NonNegative
+    valid_until: NonNegative
+    review_days_x1000: NonNegative
+    reasons: list[str]
+
+
+class PriceQuote(_Body):
+    """Pricing: the price at which a listing is offered, and which mechanism set it."""
+
+    listing: str
+    mechanism: str
+    price_fen: Annotated[int, Field(gt=0)]
+    cost_fen: NonNegative
+    reason: str
+
+
+class Contract(_Body):
+    """Trading: a contract signed by both buyer and provider; the price moves into escrow."""
+
+    contract: str
+    listing: str
+    certificate: str
+    buyer: str
+    provider: str
+    price_fen: Annotated[int, Field(gt=0)]
+    supplier_fee_fen: NonNegative
+    licence: Licence
+    duration_days: Annotated[int, Field(gt=0)]
+    destination: str = Field(min_length=2, max_length=2)
+    cross_border: bool
+    required_mechanisms: list[str]
+    quote_seq: NonNegative
+    ordered_at: NonNegative
+    research: dict[str, int]
+
+
+class TradeRejected(_Body):
+    """Trading: the exchange refused an order (no valid certificate, funds, policy...)."""
+
+    buyer: str
+    listing: str
+    reason: Literal["no-certificate", "certificate-expired", "insufficient-funds", "forbidden"]
+    detail: str
+
+
+class SettlementItem(_Body):
+    contract: str
+    outcome: Literal["delivered", "failed"]
+    delivered_at: NonNegative
+    to_provider_fen: NonNegative
+    fee_fen: NonNegative
+    refund_fen: NonNegative
+
+
+class Settlement(_Body):
+    """Operation: one settlement cycle — every delivery that finished since the last cycle."""
+
+    cycle: NonNegative
+    items: list[SettlementItem]
+
+
+class CrossBorderMechanism(_Body):
+    """Operation: a transfer mechanism a policy required (security assessment, standard
+    contract, certification...) has been completed for a contract, before delivery."""
+
+    contract: str
+    mechanism: str
+    completed_at: NonNegative
+    lead_time_days: NonNegative
+
+
+BODY_MODELS: dict[str, type[_Body]] = {
+    "account.open": AccountOpen,
+    "operation.membership": MembershipFee,
+    "storage.listing": Listing,
+    "storage.hosting": HostingCharge,
+    "rights.application": RightsApplication,
+    "rights.decision": CertificateDecision,
+    "pricing.quote": PriceQuote,
+    "trade.contract": Contract,
+    "trade.rejected": TradeRejected,
+    "operation.settlement": Settlement,
+    "crossborder.mechanism": CrossBorderMechanism,
+}
+
+#: Who may sign which kind (DESIGN.md §3). A contract is signed by the buyer and the provider.
+AUTHORIZATION: dict[str, list[str]] = {
+    "operator": [
+        "account.open",
+        "operation.membership",
+        "storage.hosting",
+        "trade.rejected",
+        "operation.settlement",
+        "crossborder.mechanism",
+    ],
+    "provider": ["storage.listing", "rights.application", "pricing.quote", "trade.contract"],
+    "buyer": ["trade.contract"],
+    "assessor": ["rights.decision"],
+}
+
+
+def check_body(kind: str, body: dict[str, Any]) -> str | None:
+    """The audit's domain check: does ``body`` parse as the model of ``kind``? None if it does."""
+    model = BODY_MODELS.get(kind)
+    if model is None:
+        return f"unknown kind {kind!r}"
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return f"{where}: {first['msg']}"
+    return None

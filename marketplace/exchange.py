@@ -1,0 +1,129 @@
+"""The exchange: five stages over one ledger, one set of accounts and one catalogue.
+
+Agents reach the exchange only through the public service methods of its stages
+(``exchange.storage.list_dataset``, ``exchange.rights.apply``, ``exchange.pricing.quote``,
+``exchange.trading.purchase``, ``exchange.operation.settle``...). The exchange never imports agents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import simpy
+from pydantic import BaseModel
+
+from ledger import Entry, Identity, Ledger
+from marketplace.accounts import Accounts
+from marketplace.config import ExchangeConfig
+from marketplace.crossborder_hook import OpenBorders, TransferGate
+from marketplace.entries import AccountOpen, MembershipFee
+from marketplace.errors import MarketError
+from marketplace.operation import Operation
+from marketplace.pricing.stage import Pricing
+from marketplace.rights import Rights
+from marketplace.state import ListingState, Offer
+from marketplace.storage import Storage
+from marketplace.trading import Trading
+
+__all__ = ["SECONDS_PER_DAY", "Exchange"]
+
+SECONDS_PER_DAY = 86_400
+
+
+class Exchange:
+    """The exchange operator's system: stages, accounts, catalogue and the ledger writer.
+
+    Args:
+        env: the SimPy environment (time unit: one day).
+        ledger: the open ledger every action is written to.
+        operator: the exchange operator's identity (signs fees, settlements, refusals).
+        config: stage capacities, service-time distributions and fees.
+        streams: one numpy Generator per stage, named ``storage``, ``trading``, ``operation``.
+        gate: the cross-border hook consulted at trade time.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        ledger: Ledger,
+        operator: Identity,
+        config: ExchangeConfig,
+        streams: Mapping[str, np.random.Generator],
+        gate: TransferGate | None = None,
+    ) -> None:
+        self.env = env
+        self.ledger = ledger
+        self.operator = operator
+        self.config = config
+        self.accounts = Accounts()
+        self.identities: dict[str, Identity] = {operator.id: operator}
+        self.listings: dict[str, ListingState] = {}
+        self.catalogue: dict[str, list[ListingState]] = {}
+        self._offers: dict[str, tuple[Offer, ...]] = {}
+        self.storage = Storage(self, config.storage, config.fees, streams["storage"])
+        self.rights = Rights(self, config.rights)
+        self.pricing = Pricing(self)
+        self.trading = Trading(self, config.trading, gate or OpenBorders(), streams["trading"])
+        self.operation = Operation(self, config.operation, config.fees, streams["operation"])
+
+    # -- time and the ledger --------------------------------------------------------------
+    def now_s(self) -> int:
+        """Sim time as integer seconds: the ledger's clock (sim days are floats in SimPy)."""
+        return round(self.env.now * SECONDS_PER_DAY)
+
+    def record(self, kind: str, body: BaseModel, signers: Sequence[Identity]) -> Entry:
+        # Bodies hold only JSON-native types (ints, strs, bools, lists, dicts): python-mode
+        # dumping gives the same values faster than mode="json".
+        return self.ledger.record(kind, body.model_dump(), self.now_s(), signers)
+
+    # -- participants ---------------------------------------------------------------------
+    def admit(self, identity: Identity, endowment_fen: int) -> None:
+        """Register a participant's key on the ledger and open its account with its endowment.
+
+        Buyers also pay the membership fee on joining (Shanghai Data Exchange schedule).
+        """
+        if identity.id in self.identities and identity is not self.operator:
+            raise MarketError(f"{identity.id!r} is already admitted")
+        self.identities[identity.id] = identity
+        self.ledger.register(identity, self.now_s())
+        self.accounts.open(identity.id, endowment_fen)
+        body = AccountOpen(account=identity.id, role=identity.role, endowment_fen=endowment_fen)
+        self.record("account.open", body, [self.operator])
+        fees = self.config.fees
+        if identity.role == "buyer" and fees.membership_fee_fen:
+            fee = min(fees.membership_fee_fen, endowment_fen)
+            self.accounts.move(identity.id, "exchange", fee)
+            membership = MembershipFee(
+                account=identity.id, fee_fen=fee, period_days=fees.membership_period_days
+            )
+            self.record("operation.membership", membership, [self.operator])
+
+    def offers(self, category: str) -> tuple[Offer, ...]:
+        """The priced listings of a category, as the catalogue shows them to buyers.
+
+        Built once per change of the category (a new price, a new certificate), not per visit.
+        """
+        offers = self._offers.get(category)
+        if offers is None:
+            offers = tuple(
+                Offer(
+                    listing.listing,
+                    listing.provider,
+                    listing.price_fen,
+                    listing.spec.quality_pct,
+                    listing.certificate is not None,
+                )
+                for listing in self.catalogue.get(category, ())
+                if listing.price_fen is not None
+            )
+            self._offers[category] = offers
+        return offers
+
+    def catalogue_changed(self, category: str) -> None:
+        self._offers.pop(category, None)
+
+    def close_books(self) -> None:
+        """End of run: bill hosting up to now and settle every delivery that has finished."""
+        self.storage.bill_hosting()
+        self.operation.settle()

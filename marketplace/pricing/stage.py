@@ -1,0 +1,59 @@
+"""Stage 3, pricing: a listing's price is set by the mechanism its provider chose.
+
+The stage records every quote (``pricing.quote``) and keeps the catalogue: a listing appears in
+its category once it has a price. Mechanisms are plug-ins (:mod:`marketplace.pricing`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ledger import Identity
+from marketplace.entries import PriceQuote
+from marketplace.errors import MarketError
+from marketplace.pricing import PricingContext, PricingMechanism
+from marketplace.state import ListingState
+
+if TYPE_CHECKING:
+    from marketplace.exchange import Exchange
+
+__all__ = ["Pricing"]
+
+
+class Pricing:
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+
+    def quote(
+        self,
+        provider: Identity,
+        listing: ListingState,
+        mechanism: PricingMechanism,
+        proposed_fen: int | None = None,
+    ) -> int:
+        """Price ``listing`` with ``mechanism``; record the quote if the price changed."""
+        if listing.provider != provider.id:
+            raise MarketError(f"{provider.id} cannot price {listing.listing}")
+        spec = listing.spec
+        context = PricingContext(
+            listing.listing, spec.unit_cost_fen, proposed_fen, spec.quality_pct
+        )
+        quote = mechanism.quote(context)
+        if quote.price_fen == listing.price_fen and mechanism.name == listing.mechanism:
+            return quote.price_fen
+        body = PriceQuote(
+            listing=listing.listing,
+            mechanism=mechanism.name,
+            price_fen=quote.price_fen,
+            cost_fen=spec.unit_cost_fen,
+            reason=quote.reason,
+        )
+        entry = self.exchange.record("pricing.quote", body, [provider])
+        if listing.price_fen is None:
+            self.exchange.catalogue.setdefault(spec.category, []).append(listing)
+        listing.price_fen = quote.price_fen
+        self.exchange.catalogue_changed(spec.category)
+        listing.mechanism = mechanism.name
+        listing.quote_seq = entry.seq
+        listing.sales_at_last_quote = listing.sales
+        return quote.price_fen

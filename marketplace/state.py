@@ -1,0 +1,107 @@
+"""The exchange's working state: datasets, listings, certificates, contracts.
+
+These are the simulator's in-memory view; each change to them is also an entry on the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "CertificateState",
+    "ContractState",
+    "DatasetSpec",
+    "ListingState",
+    "Offer",
+    "Order",
+]
+
+Classification = Literal["general", "important", "core"]
+Licence = Literal["download", "api", "compute-in-place"]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSpec:
+    """What a provider brings to the exchange (drawn from the scenario's population spec)."""
+
+    dataset: str
+    category: str
+    size_mb: int
+    records: int
+    pi_subjects: int
+    sensitive_pi_subjects: int
+    classification: Classification
+    origin: str
+    quality_pct: int
+    unit_cost_fen: int
+
+
+@dataclass(slots=True)
+class CertificateState:
+    certificate: str
+    listing: str
+    assessor: str
+    valid_from: int
+    valid_until: int
+    seq: int
+
+    def valid_at(self, now_s: int) -> bool:
+        return self.valid_from <= now_s < self.valid_until
+
+
+@dataclass(slots=True)
+class ListingState:
+    listing: str
+    provider: str
+    spec: DatasetSpec
+    listed_at: int
+    seq: int
+    price_fen: int | None = None
+    mechanism: str | None = None
+    quote_seq: int | None = None
+    certificate: CertificateState | None = None
+    rights_decided: bool = False
+    sales: int = 0
+    sales_at_last_quote: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A listing as the catalogue shows it to buyers: priced, and certified or pending."""
+
+    listing: str
+    provider: str
+    price_fen: int
+    quality_pct: int
+    certified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A buyer's order for one licence of a listing, at the posted price."""
+
+    buyer: str
+    listing: str
+    licence: Licence
+    duration_days: int
+    destination: str
+    value_fen: int  # the buyer's private value (research ground truth)
+
+
+@dataclass(slots=True)
+class ContractState:
+    contract: str
+    listing: ListingState
+    buyer: str
+    price_fen: int
+    supplier_fee_fen: int
+    licence: Licence
+    destination: str
+    required_mechanisms: tuple[str, ...]
+    lead_time_days: int
+    signed_at: int
+    seq: int
+    outcome: Literal["pending", "delivered", "failed"] = "pending"
+    delivered_at: int = 0
+    extra: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,104 @@
+"""Stage 1, storage: listing datasets and hosting them.
+
+Ingestion (upload, format validation, integrity hashing) is a queue with a fixed number of
+channels; each listing takes a sampled ingest time. Hosting accrues per GB-day from listing until
+the end of the run and is billed to providers each billing period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from ledger import Identity
+from marketplace.config import FeeSchedule, StorageConfig
+from marketplace.entries import EXCHANGE_ACCOUNT, HostingCharge, Listing
+from marketplace.state import DatasetSpec, ListingState
+
+if TYPE_CHECKING:
+    from marketplace.exchange import Exchange
+
+__all__ = ["Storage"]
+
+MB_PER_GB = 1024
+
+
+class Storage:
+    def __init__(
+        self,
+        exchange: Exchange,
+        config: StorageConfig,
+        fees: FeeSchedule,
+        rng: np.random.Generator,
+    ) -> None:
+        self.exchange = exchange
+        self.config = config
+        self.fees = fees
+        self.rng = rng
+        self.ingest = simpy.Resource(exchange.env, capacity=config.capacity)
+        self._listed_count: dict[str, int] = {}
+        self._billed_until: dict[str, int] = {}  # listing -> seconds hosting is billed up to
+        self._last_bill_s = 0
+
+    def list_dataset(
+        self, provider: Identity, spec: DatasetSpec
+    ) -> Generator[simpy.Event, Any, ListingState]:
+        """Process: queue for an ingest channel, ingest, then record the listing."""
+        env = self.exchange.env
+        with self.ingest.request() as slot:
+            yield slot
+            ingest_days = max(0.0, self.config.ingest_days.sample(self.rng))
+            yield env.timeout(ingest_days)
+        number = self._listed_count.get(provider.id, 0) + 1
+        self._listed_count[provider.id] = number
+        listing_id = f"{provider.id}/L{number:03d}"
+        body = Listing(
+            listing=listing_id,
+            dataset=spec.dataset,
+            category=spec.category,
+            size_mb=spec.size_mb,
+            records=spec.records,
+            pi_subjects=spec.pi_subjects,
+            sensitive_pi_subjects=spec.sensitive_pi_subjects,
+            classification=spec.classification,
+            origin=spec.origin,
+            quality_pct=spec.quality_pct,
+            ingest_days_x1000=round(ingest_days * 1000),
+        )
+        entry = self.exchange.record("storage.listing", body, [provider])
+        listing = ListingState(listing_id, provider.id, spec, entry.time, entry.seq)
+        self.exchange.listings[listing_id] = listing
+        self._billed_until[listing_id] = entry.time
+        return listing
+
+    def bill_hosting(self) -> None:
+        """Charge every provider for GB-days hosted since the last bill (one entry per period).
+
+        ``fen = size_mb × rate × seconds / (1024 × 86 400)``, floored per listing, in integers.
+        Providers may go into debt for hosting: the exchange keeps hosting the data.
+        """
+        now = self.exchange.now_s()
+        rate = self.fees.hosting_fen_per_gb_day
+        charges: dict[str, int] = {}
+        for listing_id, since in self._billed_until.items():
+            if now <= since:
+                continue
+            listing = self.exchange.listings[listing_id]
+            fen = listing.spec.size_mb * rate * (now - since) // (MB_PER_GB * 86_400)
+            if fen:
+                charges[listing.provider] = charges.get(listing.provider, 0) + fen
+                self._billed_until[listing_id] = now
+        if charges:
+            for provider, fen in charges.items():
+                self.exchange.accounts.move(provider, EXCHANGE_ACCOUNT, fen, allow_debt=True)
+            body = HostingCharge(
+                period_start=self._last_bill_s,
+                period_end=now,
+                rate_fen_per_gb_day=rate,
+                charges=dict(sorted(charges.items())),
+            )
+            self.exchange.record("storage.hosting", body, [self.exchange.operator])
+        self._last_bill_s = now

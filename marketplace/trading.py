@@ -1,0 +1,152 @@
+"""Stage 4, trading: orders, checks, and contracts signed by both parties.
+
+An order waits for a desk (capacity) and takes a sampled matching time. The desk then enforces, in
+this order: the listing has a valid three-rights certificate **now** (no certificate, no trade);
+the buyer can pay; and, when the data leaves its origin jurisdiction, the transfer gate's decision.
+A passing order becomes a contract signed by buyer and provider; the price moves into escrow and
+delivery starts. A failing order is recorded as ``trade.rejected``, signed by the operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from marketplace.config import TradingConfig
+from marketplace.crossborder_hook import GateDecision, TransferGate
+from marketplace.entries import ESCROW_ACCOUNT, Contract, TradeRejected
+from marketplace.errors import MarketError
+from marketplace.money import apply_bp
+from marketplace.state import ContractState, ListingState, Order
+
+if TYPE_CHECKING:
+    from marketplace.exchange import Exchange
+
+__all__ = ["Trading", "transfer_facts"]
+
+
+def transfer_facts(listing: ListingState, order: Order, date: str | None = None) -> dict[str, Any]:
+    """The transfer's facts in the fixed format of ``specs/crossborder-facts.md``.
+
+    Facts the exchange does not know (the exporter's CIIO status, year-to-date subject counts
+    across other trades) are left absent, never guessed.
+    """
+    spec = listing.spec
+    return {
+        "date": date,
+        "origin": spec.origin,
+        "destination": order.destination,
+        "data": {
+            "personal": spec.pi_subjects > 0,
+            "sensitive": spec.sensitive_pi_subjects > 0,
+            "important": spec.classification == "important",
+            "core": spec.classification == "core",
+        },
+        "purpose": "general",
+    }
+
+
+class Trading:
+    def __init__(
+        self,
+        exchange: Exchange,
+        config: TradingConfig,
+        gate: TransferGate,
+        rng: np.random.Generator,
+    ) -> None:
+        self.exchange = exchange
+        self.config = config
+        self.gate = gate
+        self.rng = rng
+        self.desk = simpy.Resource(exchange.env, capacity=config.capacity)
+        self._contracts = 0
+
+    def purchase(self, order: Order) -> Generator[simpy.Event, Any, ContractState | None]:
+        """Process: match and check the order; returns the contract, or None if rejected."""
+        exchange = self.exchange
+        with self.desk.request() as seat:
+            yield seat
+            yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
+        listing = exchange.listings.get(order.listing)
+        if listing is None or listing.price_fen is None:
+            raise MarketError(f"{order.buyer} ordered {order.listing}, which is not on offer")
+        certificate = listing.certificate
+        now = exchange.now_s()
+        if certificate is None:
+            return self._reject(order, "no-certificate", "the listing has no rights certificate")
+        if not certificate.valid_at(now):
+            detail = f"certificate {certificate.certificate} expired at {certificate.valid_until}"
+            return self._reject(order, "certificate-expired", detail)
+        price = listing.price_fen
+        if not exchange.accounts.can_pay(order.buyer, price):
+            balance = exchange.accounts.balance(order.buyer)
+            return self._reject(order, "insufficient-funds", f"price {price}, balance {balance}")
+        decision = GateDecision("allowed", (), 0, ())
+        cross_border = order.destination != listing.spec.origin
+        if cross_border:
+            decision = self.gate.evaluate(transfer_facts(listing, order))
+            if decision.outcome in ("forbidden", "needs-information"):
+                return self._reject(order, "forbidden", "; ".join(decision.rules))
+        return self._contract(order, listing, price, cross_border, decision)
+
+    def _contract(
+        self,
+        order: Order,
+        listing: ListingState,
+        price: int,
+        cross_border: bool,
+        decision: GateDecision,
+    ) -> ContractState:
+        exchange = self.exchange
+        assert listing.certificate is not None and listing.quote_seq is not None
+        self._contracts += 1
+        contract_id = f"K{self._contracts:07d}"
+        fee = apply_bp(price, exchange.config.fees.supplier_fee_bp)
+        required = tuple(sorted(decision.any_of)) if decision.outcome == "conditional" else ()
+        body = Contract(
+            contract=contract_id,
+            listing=listing.listing,
+            certificate=listing.certificate.certificate,
+            buyer=order.buyer,
+            provider=listing.provider,
+            price_fen=price,
+            supplier_fee_fen=fee,
+            licence=order.licence,
+            duration_days=order.duration_days,
+            destination=order.destination,
+            cross_border=cross_border,
+            required_mechanisms=list(required),
+            quote_seq=listing.quote_seq,
+            ordered_at=exchange.now_s(),
+            research={
+                "buyer_value_fen": order.value_fen,
+                "provider_cost_fen": listing.spec.unit_cost_fen,
+            },
+        )
+        signers = [exchange.identities[order.buyer], exchange.identities[listing.provider]]
+        entry = exchange.record("trade.contract", body, signers)
+        exchange.accounts.move(order.buyer, ESCROW_ACCOUNT, price)
+        listing.sales += 1
+        contract = ContractState(
+            contract=contract_id,
+            listing=listing,
+            buyer=order.buyer,
+            price_fen=price,
+            supplier_fee_fen=fee,
+            licence=order.licence,
+            destination=order.destination,
+            required_mechanisms=required,
+            lead_time_days=decision.lead_time_days if required else 0,
+            signed_at=entry.time,
+            seq=entry.seq,
+        )
+        exchange.operation.deliver(contract)
+        return contract
+
+    def _reject(self, order: Order, reason: Any, detail: str) -> None:
+        body = TradeRejected(buyer=order.buyer, listing=order.listing, reason=reason, detail=detail)
+        self.exchange.record("trade.rejected", body, [self.exchange.operator])
+        return None

@@ -1,0 +1,118 @@
+"""The composition root: scenario → SimPy environment, ledger, exchange, agents, random streams.
+
+This is the only place that knows how the pieces fit; everything below takes typed objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import simpy
+
+from agents import (
+    Assessor,
+    AssessorPopulation,
+    Buyer,
+    BuyerPopulation,
+    Operator,
+    Provider,
+    ProviderPopulation,
+)
+from ledger import Ledger, derive_identity
+from marketplace.crossborder_hook import OpenBorders
+from marketplace.entries import AUTHORIZATION
+from marketplace.exchange import Exchange
+from scenarios.schema import Scenario
+from scenarios.streams import Streams
+
+__all__ = ["LOG_ID", "OPERATOR_ID", "World", "build"]
+
+LOG_ID = "dxsim-log"
+OPERATOR_ID = "exchange-operator"
+
+Progress = Callable[[float, int], None]
+
+
+@dataclass
+class World:
+    """Everything one run needs, wired together."""
+
+    scenario: Scenario
+    env: simpy.Environment
+    ledger: Ledger
+    exchange: Exchange
+    providers: list[Provider] = field(default_factory=list)
+    buyers: list[Buyer] = field(default_factory=list)
+    assessors: list[Assessor] = field(default_factory=list)
+
+    def run(self, progress: Progress | None = None) -> None:
+        """Run to the scenario's end, one sim-day at a time, then close the books and the log."""
+        days = self.scenario.run.days
+        day = 0
+        while day < days:
+            day = min(days, day + 1)
+            self.env.run(until=day)
+            if progress is not None:
+                progress(self.env.now, self.ledger.size)
+        self.exchange.close_books()
+        self.ledger.close()
+
+
+def build(scenario: Scenario, ledger_target: str | Path) -> World:
+    """Wire a world for ``scenario`` writing its ledger to ``ledger_target``."""
+    seed = scenario.run.seed
+    streams = Streams(seed)
+    env = simpy.Environment()
+    log = derive_identity(seed, LOG_ID, "log")
+    ledger = Ledger.create(
+        ledger_target,
+        log,
+        AUTHORIZATION,
+        batch_size=scenario.ledger.batch_size,
+        checkpoint_every=scenario.ledger.checkpoint_every,
+        verify_in_background=scenario.ledger.verify == "background",
+    )
+    operator = derive_identity(seed, OPERATOR_ID, "operator")
+    exchange = Exchange(
+        env,
+        ledger,
+        operator,
+        scenario.exchange,
+        {name: streams.generator(name) for name in ("storage", "trading", "operation")},
+        gate=OpenBorders(),
+    )
+    exchange.admit(operator, 0)
+    world = World(scenario, env, ledger, exchange)
+    operator_agent = Operator(exchange)
+    env.process(operator_agent.run_settlement_cycles())
+    env.process(operator_agent.run_hosting_billing())
+    for population in scenario.population:
+        _populate(world, population, streams)
+    return world
+
+
+def _populate(
+    world: World,
+    population: ProviderPopulation | BuyerPopulation | AssessorPopulation,
+    streams: Streams,
+) -> None:
+    seed, exchange, env = world.scenario.run.seed, world.exchange, world.env
+    for number in range(1, population.count + 1):
+        identity = derive_identity(seed, f"{population.kind}-{number:04d}", population.kind)
+        exchange.admit(identity, population.endowment_fen)
+        rng = streams.generator(f"{population.kind}/{identity.id}")
+        if isinstance(population, ProviderPopulation):
+            provider = Provider(identity, exchange, population, rng)
+            world.providers.append(provider)
+            env.process(provider.bring_datasets_to_market())
+            env.process(provider.reprice())
+        elif isinstance(population, BuyerPopulation):
+            buyer = Buyer(identity, exchange, population, rng)
+            world.buyers.append(buyer)
+            env.process(buyer.shop())
+        else:
+            assessor = Assessor(identity, exchange, population, rng)
+            world.assessors.append(assessor)
+            env.process(assessor.review_applications())

@@ -20,10 +20,14 @@ Outcome = Literal["allowed", "conditional", "forbidden", "needs-information"]
 
 @dataclass(frozen=True, slots=True)
 class GateDecision:
+    """``any_of``: mechanisms any one of which makes the transfer lawful; ``fastest``: the one
+    the exchange will complete, taking ``lead_time_days``."""
+
     outcome: Outcome
     any_of: tuple[str, ...]
     lead_time_days: int
     rules: tuple[str, ...]
+    fastest: str | None = None
 
 
 class TransferGate(Protocol):

@@ -120,6 +120,12 @@ class Beta(_Dist):
     low: float = 0.0
     high: float = 1.0
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be > low ({self.low})")
+        return self
+
     def sample(self, rng: np.random.Generator) -> float:
         return self.low + (self.high - self.low) * float(rng.beta(self.a, self.b))
 

@@ -164,7 +164,13 @@ class TradeRejected(_Body):
 
     buyer: str
     listing: str
-    reason: Literal["no-certificate", "certificate-expired", "insufficient-funds", "forbidden"]
+    reason: Literal[
+        "no-certificate",
+        "certificate-expired",
+        "insufficient-funds",
+        "forbidden",
+        "needs-information",
+    ]
     detail: str
 
 

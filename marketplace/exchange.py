@@ -60,7 +60,7 @@ class Exchange:
         self.identities: dict[str, Identity] = {operator.id: operator}
         self.listings: dict[str, ListingState] = {}
         self.catalogue: dict[str, list[ListingState]] = {}
-        self._offers: dict[str, tuple[Offer, ...]] = {}
+        self._offers: dict[str, tuple[tuple[Offer, ...], int]] = {}  # offers, valid until (s)
         self.storage = Storage(self, config.storage, config.fees, streams["storage"])
         self.rights = Rights(self, config.rights)
         self.pricing = Pricing(self)
@@ -102,23 +102,35 @@ class Exchange:
     def offers(self, category: str) -> tuple[Offer, ...]:
         """The priced listings of a category, as the catalogue shows them to buyers.
 
-        Built once per change of the category (a new price, a new certificate), not per visit.
+        A listing shows as certified while its certificate is valid now. The view is built once
+        per change of the category (a new price, a new certificate) and again when the first of
+        its certificates expires, not on every visit.
         """
-        offers = self._offers.get(category)
-        if offers is None:
-            offers = tuple(
-                Offer(
-                    listing.listing,
-                    listing.provider,
-                    listing.price_fen,
-                    listing.spec.quality_pct,
-                    listing.certificate is not None,
-                )
-                for listing in self.catalogue.get(category, ())
-                if listing.price_fen is not None
+        now = self.now_s()
+        cached = self._offers.get(category)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        offers: list[Offer] = []
+        refresh_at = 2**63
+        for listing in self.catalogue.get(category, ()):
+            if listing.price_fen is None:
+                continue
+            certificate = listing.certificate
+            certified = certificate is not None and certificate.valid_at(now)
+            if certified:
+                assert certificate is not None
+                refresh_at = min(refresh_at, certificate.valid_until)
+            offer = Offer(
+                listing.listing,
+                listing.provider,
+                listing.price_fen,
+                listing.spec.quality_pct,
+                certified,
             )
-            self._offers[category] = offers
-        return offers
+            offers.append(offer)
+        view = tuple(offers)
+        self._offers[category] = (view, refresh_at)
+        return view
 
     def catalogue_changed(self, category: str) -> None:
         self._offers.pop(category, None)

@@ -68,13 +68,13 @@ class Operation:
 
     def _deliver(self, contract: ContractState) -> Generator[simpy.Event, Any, None]:
         env = self.exchange.env
-        if contract.required_mechanisms:
+        if contract.mechanism is not None:
             # The fastest required mechanism, completed before any data moves (lead time in
             # working days, approximated as calendar days here).
             yield env.timeout(contract.lead_time_days)
             body = CrossBorderMechanism(
                 contract=contract.contract,
-                mechanism=contract.required_mechanisms[0],
+                mechanism=contract.mechanism,
                 completed_at=self.exchange.now_s(),
                 lead_time_days=contract.lead_time_days,
             )

@@ -76,6 +76,8 @@ class Rights:
         review_days: float,
     ) -> CertificateState | None:
         """Record the assessor's decision; an approval issues and signs the certificate."""
+        if application.decided.triggered:
+            raise MarketError(f"application {application.application} is already decided")
         now = self.exchange.now_s()
         listing = application.listing
         valid_until = now + self.config.certificate_valid_days * 86_400 if approved else now

@@ -100,6 +100,7 @@ class ContractState:
     destination: str
     required_mechanisms: tuple[str, ...]
     lead_time_days: int
+    mechanism: str | None
     signed_at: int
     seq: int
     outcome: Literal["pending", "delivered", "failed"] = "pending"

@@ -62,7 +62,7 @@ class Trading:
         self.gate = gate
         self.rng = rng
         self.desk = simpy.Resource(exchange.env, capacity=config.capacity)
-        self._contracts = 0
+        self.contracts_signed = 0
 
     def purchase(self, order: Order) -> Generator[simpy.Event, Any, ContractState | None]:
         """Process: match and check the order; returns the contract, or None if rejected."""
@@ -89,7 +89,7 @@ class Trading:
         if cross_border:
             decision = self.gate.evaluate(transfer_facts(listing, order))
             if decision.outcome in ("forbidden", "needs-information"):
-                return self._reject(order, "forbidden", "; ".join(decision.rules))
+                return self._reject(order, decision.outcome, "; ".join(decision.rules))
         return self._contract(order, listing, price, cross_border, decision)
 
     def _contract(
@@ -102,8 +102,8 @@ class Trading:
     ) -> ContractState:
         exchange = self.exchange
         assert listing.certificate is not None and listing.quote_seq is not None
-        self._contracts += 1
-        contract_id = f"K{self._contracts:07d}"
+        self.contracts_signed += 1
+        contract_id = f"K{self.contracts_signed:07d}"
         fee = apply_bp(price, exchange.config.fees.supplier_fee_bp)
         required = tuple(sorted(decision.any_of)) if decision.outcome == "conditional" else ()
         body = Contract(
@@ -140,6 +140,7 @@ class Trading:
             destination=order.destination,
             required_mechanisms=required,
             lead_time_days=decision.lead_time_days if required else 0,
+            mechanism=(decision.fastest or required[0]) if required else None,
             signed_at=entry.time,
             seq=entry.seq,
         )

@@ -13,9 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	rm -rf runs/demo
-	$(BIN)/dxsim synthetic runs/demo --entries 5000 --seed 1
-	$(BIN)/dxsim verify runs/demo
+	$(BIN)/dxsim demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,15 +1,19 @@
-"""``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run."""
+"""``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run.
+
+``python -m benchmarks`` runs the quick set (ledger 20k entries, market ×1 and ×10 with a
+profile split); ``python -m benchmarks.ledger_bench --million 1000000`` and
+``python -m benchmarks.market_bench --scales 100`` give the large figures.
+"""
 
 from __future__ import annotations
 
-import sys
-
-from benchmarks import ledger_bench
+from benchmarks import ledger_bench, market_bench
 from benchmarks.report import print_results
 
 
 def main() -> None:
-    print_results("ledger", ledger_bench.main(sys.argv[1:]))
+    print_results("ledger", ledger_bench.main([]))
+    print_results("market", market_bench.main(["--scales", "1", "10", "--profile"]))
 
 
 if __name__ == "__main__":

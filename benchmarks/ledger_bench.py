@@ -30,7 +30,7 @@ def _write(target: str, entries: int) -> tuple[float, int, list[bytes]]:
     ledger = Ledger.create(target, parties.log, SYNTHETIC_AUTHORIZATION)
     for signer in parties.all_signers():
         ledger.register(signer)
-    bodies = list(synthetic_bodies(SEED, entries, parties))
+    bodies = synthetic_bodies(SEED, entries, parties)  # lazily: memory figures are the ledger's
     signatures = 0
     samples: list[bytes] = []
     origin = ledger.origin.encode()

@@ -60,11 +60,16 @@ class World:
         self.ledger.close()
 
 
-def build(scenario: Scenario, ledger_target: str | Path) -> World:
-    """Wire a world for ``scenario`` writing its ledger to ``ledger_target``."""
+def build(
+    scenario: Scenario, ledger_target: str | Path, env: simpy.Environment | None = None
+) -> World:
+    """Wire a world for ``scenario`` writing its ledger to ``ledger_target``.
+
+    ``env`` lets a caller supply its own (fresh) SimPy environment, e.g. one that counts events.
+    """
     seed = scenario.run.seed
     streams = Streams(seed)
-    env = simpy.Environment()
+    env = env if env is not None else simpy.Environment()
     log = derive_identity(seed, LOG_ID, "log")
     ledger = Ledger.create(
         ledger_target,

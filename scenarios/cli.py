@@ -11,6 +11,7 @@ import typer
 
 from scenarios.cli_errors import UserError, fail, one_line_errors
 from scenarios.cli_ledger import register as register_ledger_commands
+from scenarios.cli_run import register as register_run_commands
 from scenarios.synthetic import write_synthetic
 
 __all__ = ["app", "main"]
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 register_ledger_commands(app)
+register_run_commands(app)
 
 
 @app.command()

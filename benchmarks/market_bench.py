@@ -1,0 +1,145 @@
+"""Market benchmark: trades/s of the full path (SimPy, both parties sign, verify, persist) for the
+baseline scaled ×N, as a ratio to the bare per-trade crypto ceiling measured in the same run.
+
+Run: ``python -m benchmarks.market_bench [--scales 1 10 100] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+from benchmarks.ceilings import sign_per_s, verify_per_s
+from ledger import Store
+from ledger.entry import parse_leaf, signing_input
+from scenarios.build import build
+from scenarios.catalog import resolve
+from scenarios.load import load
+from scenarios.schema import Scenario
+
+
+class CountingEnvironment(simpy.Environment):
+    """Counts processed events (for events/s) without touching SimPy's internals."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.processed = 0
+
+    def step(self) -> None:
+        self.processed += 1
+        super().step()
+
+
+def scaled(scenario: Scenario, scale: int) -> Scenario:
+    populations = [p.model_copy(update={"count": p.count * scale}) for p in scenario.population]
+    return scenario.model_copy(update={"population": populations})
+
+
+def _contract_messages(ledger_path: Path, limit: int = 2000) -> list[bytes]:
+    """The real signing inputs of the run's contracts: the ceiling signs exactly these."""
+    store = Store(f"sqlite:///{ledger_path}")
+    messages: list[bytes] = []
+    origin = b"dxsim-log"
+    for rows in store.iter_rows():
+        for row in rows:
+            if row[2] == "trade.contract":
+                messages.append(signing_input(origin, parse_leaf(row[4]).statement))
+                if len(messages) >= limit:
+                    store.close()
+                    return messages
+    store.close()
+    return messages
+
+
+def bench_scale(base: Scenario, scale: int) -> dict[str, Any]:
+    scenario = scaled(base, scale)
+    env = CountingEnvironment()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ledger.db"
+        started = time.perf_counter()
+        world = build(scenario, path, env)
+        world.run()
+        seconds = time.perf_counter() - started
+        messages = _contract_messages(path)
+    trades = world.exchange.trading.contracts_signed
+    sign = sign_per_s(messages * 2)
+    verify_1 = verify_per_s(messages * 2, threads=1)
+    verify_2 = verify_per_s(messages * 2, threads=2)
+    ceiling_1 = 1 / (2 / sign + 2 / verify_1)
+    ceiling_2 = 2 / (2 / sign + 2 / verify_1) if verify_2 else ceiling_1
+    rate = trades / seconds
+    return {
+        "scale": scale,
+        "providers_buyers_assessors": [p.count for p in scenario.population],
+        "trades": trades,
+        "entries": world.ledger.size,
+        "seconds": round(seconds, 2),
+        "trades_per_s": round(rate),
+        "entries_per_s": round(world.ledger.size / seconds),
+        "simpy_events_per_s": round(env.processed / seconds),
+        "ceiling_trades_per_s_1thread": round(ceiling_1),
+        "ratio_to_1thread_ceiling": round(rate / ceiling_1, 3),
+        "ceiling_trades_per_s_2threads": round(ceiling_2),
+        "ratio_to_2thread_ceiling": round(rate / ceiling_2, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def profile_split(base: Scenario) -> dict[str, float]:
+    """Share of the main process's time by where it is spent (one profiled baseline run).
+
+    Verification runs in the worker process and is not in this profile.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        world = build(base, Path(folder) / "ledger.db")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        world.run()
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    buckets = {"crypto": 0.0, "simpy": 0.0, "persistence": 0.0, "ledger": 0.0, "rest": 0.0}
+    total = 0.0
+    for (filename, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        tottime = row[2]
+        total += tottime
+        if "ed25519" in name or "cryptography" in filename or name in ("sign", "verify"):
+            key = "crypto"
+        elif "simpy" in filename:
+            key = "simpy"
+        elif "sqlalchemy" in filename or "sqlite3" in filename or "store.py" in filename:
+            key = "persistence"
+        elif "/ledger/" in filename or "json" in filename or "hashlib" in name:
+            key = "ledger"
+        else:
+            key = "rest"
+        buckets[key] += tottime
+    return {f"profile_share_{k}": round(v / total, 3) for k, v in buckets.items()}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args(argv)
+    base = load(resolve("baseline"), Scenario)
+    results: dict[str, Any] = {}
+    for scale in args.scales:
+        for key, value in bench_scale(base, scale).items():
+            results[f"x{scale}_{key}"] = value
+    if args.profile:
+        results.update(profile_split(base))
+    return results
+
+
+if __name__ == "__main__":
+    from benchmarks.report import print_results
+
+    print_results("market", main())

@@ -1,0 +1,341 @@
+"""The five invariants every run checks (DESIGN.md §6), each re-derived from the ledger alone.
+
+A study's claims rest on its ledger, so the checks read nothing but ``ledger.db`` (plus, for the
+money check, optionally the simulator's in-memory balances to compare against, and for
+reproducibility the root of a second run). One streaming pass feeds every entry to the metrics
+fold and to small checkers; the audit makes its own pass, because it verifies signatures and may
+stop at the first bad entry while the other checks should still see the whole log.
+
+Each failing result names the first offending seq and contract, so a reader can go straight to
+the entry with ``dxsim replay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledger import LedgerError, MerkleTree, Store, audit, parse_leaf, resolve_url
+from ledger.merkle import leaf_hash
+from marketplace.entries import (
+    ESCROW_ACCOUNT,
+    CertificateDecision,
+    Contract,
+    CrossBorderMechanism,
+    Settlement,
+    check_body,
+)
+from marketplace.errors import MarketError
+from marketplace.metrics import LedgerFold
+
+__all__ = [
+    "CERTIFIED",
+    "CROSSBORDER",
+    "ENTRIES_VERIFY",
+    "MONEY",
+    "REVOCATION_KIND",
+    "SAME_ROOT",
+    "InvariantResult",
+    "check_invariants",
+]
+
+ENTRIES_VERIFY = "entries-verify"
+MONEY = "money-conserved"
+CERTIFIED = "certified-trades-only"
+CROSSBORDER = "crossborder-mechanisms"
+SAME_ROOT = "same-seed-same-root"
+#: Not in the vocabulary yet; when it appears, a body naming ``certificate`` revokes it.
+REVOCATION_KIND = "rights.revocation"
+
+
+@dataclass(frozen=True)
+class InvariantResult:
+    """One invariant's verdict; ``detail`` says what was checked, or the first offence."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class _Offences:
+    """The first offence verbatim (it is where a reader starts) and how many there were."""
+
+    def __init__(self) -> None:
+        self.first: str | None = None
+        self.count = 0
+
+    def add(self, text: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = text
+
+    def result(self, name: str, passed: str) -> InvariantResult:
+        if self.first is None:
+            return InvariantResult(name, True, passed)
+        more = f" (and {self.count - 1} more)" if self.count > 1 else ""
+        return InvariantResult(name, False, self.first + more)
+
+
+class _MoneyCheck:
+    """Settlements against their contracts, and escrow after every entry the fold has taken.
+
+    The fold moves money as the ledger says; this checker asks whether what it says is right:
+    a delivered item pays out exactly the price (provider share + fee), a failed one refunds
+    exactly the price, no contract settles twice or without existing, escrow never dips below 0.
+    """
+
+    def __init__(self, fold: LedgerFold) -> None:
+        self.fold = fold
+        self.prices: dict[str, int] = {}
+        self.settled: set[str] = set()
+        self.items = 0
+        self.escrow_negative = False
+        self.offences = _Offences()
+
+    def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
+        if kind == "trade.contract":
+            contract = Contract.model_validate(body)
+            self.prices[contract.contract] = contract.price_fen
+        elif kind == "operation.settlement":
+            for item in Settlement.model_validate(body).items:
+                self.items += 1
+                price = self.prices.get(item.contract)
+                where = f"seq {seq} contract {item.contract}"
+                if price is None:
+                    self.offences.add(f"{where}: settled, but no such contract was signed")
+                    continue
+                if item.contract in self.settled:
+                    self.offences.add(f"{where}: settled a second time")
+                self.settled.add(item.contract)
+                paid = item.to_provider_fen + item.fee_fen
+                if item.outcome == "delivered" and paid != price:
+                    self.offences.add(
+                        f"{where}: delivered, to_provider {item.to_provider_fen} + fee "
+                        f"{item.fee_fen} = {paid} fen != price {price} fen"
+                    )
+                elif item.outcome == "failed" and item.refund_fen != price:
+                    self.offences.add(
+                        f"{where}: failed, refund {item.refund_fen} fen != price {price} fen"
+                    )
+        escrow = self.fold.balances[ESCROW_ACCOUNT]
+        if escrow < 0 and not self.escrow_negative:
+            self.offences.add(f"seq {seq} ({kind}): escrow balance went negative: {escrow} fen")
+        self.escrow_negative = escrow < 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Certificate:
+    listing: str
+    valid_from: int
+    valid_until: int
+    seq: int
+
+
+class _CertificateCheck:
+    """No trade of a dataset without a valid three-rights certificate at trade time (§6.3)."""
+
+    def __init__(self) -> None:
+        self.issued: dict[str, _Certificate] = {}
+        self.revoked: dict[str, int] = {}  # certificate -> seq of its revocation
+        self.contracts = 0
+        self.offences = _Offences()
+
+    def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
+        if kind == "rights.decision":
+            decision = CertificateDecision.model_validate(body)
+            if decision.approved and decision.certificate is not None:
+                self.issued[decision.certificate] = _Certificate(
+                    decision.listing, decision.valid_from, decision.valid_until, seq
+                )
+        elif kind == REVOCATION_KIND:
+            certificate = body.get("certificate")
+            if isinstance(certificate, str):
+                self.revoked.setdefault(certificate, seq)
+        elif kind == "trade.contract":
+            contract = Contract.model_validate(body)
+            self.contracts += 1
+            problem = self._problem(contract, time)
+            if problem is not None:
+                self.offences.add(f"seq {seq} contract {contract.contract}: {problem}")
+
+    def _problem(self, contract: Contract, time: int) -> str | None:
+        name = contract.certificate
+        certificate = self.issued.get(name)
+        if certificate is None:
+            return f"certificate {name!r} was not issued by any earlier approved rights.decision"
+        if certificate.listing != contract.listing:
+            return (
+                f"certificate {name} (seq {certificate.seq}) is for listing "
+                f"{certificate.listing}, not {contract.listing}"
+            )
+        if not certificate.valid_from <= time < certificate.valid_until:
+            return (
+                f"signed at {time} s, outside certificate {name}'s validity "
+                f"[{certificate.valid_from}, {certificate.valid_until}) s"
+            )
+        if name in self.revoked:
+            return f"certificate {name} was revoked at seq {self.revoked[name]}"
+        return None
+
+
+class _MechanismCheck:
+    """No cross-border delivery without a required mechanism completed before it (§6.4).
+
+    A contract lists the mechanisms its policy pack accepts (any one suffices); its delivered
+    settlement item must come after a ``crossborder.mechanism`` entry for that contract naming
+    one of them, completed no later than the delivery. Failed deliveries moved no data.
+    """
+
+    def __init__(self) -> None:
+        self.required: dict[str, tuple[str, ...]] = {}
+        self.completed: dict[str, list[tuple[str, int]]] = {}  # contract -> (mechanism, at)
+        self.deliveries = 0
+        self.offences = _Offences()
+
+    def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
+        if kind == "trade.contract":
+            contract = Contract.model_validate(body)
+            if contract.required_mechanisms:
+                self.required[contract.contract] = tuple(contract.required_mechanisms)
+        elif kind == "crossborder.mechanism":
+            done = CrossBorderMechanism.model_validate(body)
+            self.completed.setdefault(done.contract, []).append((done.mechanism, done.completed_at))
+        elif kind == "operation.settlement":
+            for item in Settlement.model_validate(body).items:
+                required = self.required.get(item.contract)
+                if item.outcome != "delivered" or required is None:
+                    continue
+                self.deliveries += 1
+                completed = self.completed.get(item.contract, [])
+                if not any(m in required and at <= item.delivered_at for m, at in completed):
+                    seen = ", ".join(f"{m} at {at} s" for m, at in completed) or "none"
+                    self.offences.add(
+                        f"seq {seq} contract {item.contract}: delivered at {item.delivered_at} s "
+                        f"without a completed mechanism (requires one of {list(required)}; "
+                        f"completed: {seen})"
+                    )
+
+
+def check_invariants(
+    target: str | Path | Store,
+    *,
+    expected_root: bytes | None = None,
+    live_balances: Mapping[str, int] | None = None,
+) -> list[InvariantResult]:
+    """Check the five invariants of DESIGN.md §6 on the ledger at ``target``.
+
+    Args:
+        target: a run directory, ledger file, SQLAlchemy URL or open :class:`ledger.Store`.
+        expected_root: the final Merkle root of a second run of the same scenario and seed;
+            without it the reproducibility invariant is reported as not checked (and ok): only
+            the caller can make a second run.
+        live_balances: the simulator's in-memory accounts at the end of the run; they must equal
+            the balances folded from the ledger, to the fen.
+
+    Returns:
+        One result per invariant, in the order of DESIGN.md §6.
+
+    Raises:
+        ledger.StoreError: the target is not a readable dxsim ledger.
+    """
+    store = target if isinstance(target, Store) else Store(resolve_url(target))
+    try:
+        report = audit(store, body_check=check_body)
+        scan = _Scan()
+        scan.run(store)
+    finally:
+        if store is not target:
+            store.close()
+    return [
+        InvariantResult(ENTRIES_VERIFY, report.ok, report.summary()),
+        scan.money(live_balances),
+        scan.certified(),
+        scan.crossborder(),
+        _same_root(scan.tree.root(), expected_root),
+    ]
+
+
+class _Scan:
+    """One pass over the stored leaves: the Merkle root of all of them, and the checkers' fold."""
+
+    def __init__(self) -> None:
+        self.tree = MerkleTree(leaf_hashes=lambda start, end: [])  # root only, no proofs
+        self.fold = LedgerFold()
+        self.money_check = _MoneyCheck(self.fold)
+        self.certificates = _CertificateCheck()
+        self.mechanisms = _MechanismCheck()
+        self.error: str | None = None
+
+    def run(self, store: Store) -> None:
+        # The fold comes first: the money check reads the balances it has just moved.
+        consumers = (self.fold, self.money_check, self.certificates, self.mechanisms)
+        for rows in store.iter_rows():
+            for seq, _time, _kind, _actor, leaf in rows:
+                self.tree.append_leaf_hash(leaf_hash(leaf))
+                if self.error is not None:
+                    continue  # keep hashing: the root covers every stored leaf
+                try:
+                    entry = parse_leaf(leaf)
+                    for consumer in consumers:
+                        consumer.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
+                except (LedgerError, MarketError, ValidationError) as exc:
+                    text = str(exc).splitlines()[0]
+                    self.error = text if text.startswith("seq ") else f"seq {seq}: {text}"
+
+    def _unreadable(self, name: str) -> InvariantResult | None:
+        if self.error is None:
+            return None
+        return InvariantResult(name, False, f"cannot fold the ledger: {self.error}")
+
+    def money(self, live_balances: Mapping[str, int] | None) -> InvariantResult:
+        unreadable = self._unreadable(MONEY)
+        if unreadable is not None:
+            return unreadable
+        balances, endowed = self.fold.balances, self.fold.endowments
+        total = sum(balances.values())
+        if total != endowed:
+            return InvariantResult(
+                MONEY, False, f"Σ balances {total} fen != Σ endowments {endowed} fen"
+            )
+        offences = self.money_check.offences
+        if live_balances is not None:
+            for account in sorted(set(balances) | set(live_balances)):
+                live, folded = live_balances.get(account), balances.get(account)
+                if live != folded:
+                    offences.add(
+                        f"account {account}: live balance {live} fen, ledger says {folded} fen"
+                    )
+                    break
+        checked = "; live balances match" if live_balances is not None else ""
+        passed = (
+            f"Σ endowments = Σ balances = {total} fen over {len(balances)} accounts; escrow never "
+            f"negative; {self.money_check.items} settlement items pay their contract price{checked}"
+        )
+        return offences.result(MONEY, passed)
+
+    def certified(self) -> InvariantResult:
+        count = self.certificates.contracts
+        passed = f"{count} contracts, each under a valid certificate for its listing"
+        return self._unreadable(CERTIFIED) or self.certificates.offences.result(CERTIFIED, passed)
+
+    def crossborder(self) -> InvariantResult:
+        checks = self.mechanisms
+        passed = (
+            f"{len(checks.required)} contracts required a mechanism; {checks.deliveries} "
+            "delivered, each after completing one"
+        )
+        return self._unreadable(CROSSBORDER) or checks.offences.result(CROSSBORDER, passed)
+
+
+def _same_root(root: bytes, expected: bytes | None) -> InvariantResult:
+    if expected is None:
+        return InvariantResult(SAME_ROOT, True, "not checked (no second run)")
+    if root == expected:
+        return InvariantResult(SAME_ROOT, True, f"final root {root.hex()} reproduced")
+    return InvariantResult(
+        SAME_ROOT, False, f"final root {root.hex()} != root of the second run {expected.hex()}"
+    )

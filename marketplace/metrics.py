@@ -1,0 +1,391 @@
+"""Metrics: folds over ledger entries, never counters kept on the side.
+
+The ledger is the single source of truth (DESIGN.md §1), so every figure of a study is computed by
+replaying entries in seq order through :class:`LedgerFold`. The same fold serves a finished run
+(:func:`fold` streams a store through it), the live replay and the invariants, so a number in a
+report can always be re-derived from ``ledger.db`` alone. Money stays in integer fen; floats appear
+only for ratios, indices (HHI, Gini) and means in days.
+
+Percentiles use the nearest-rank method (Hyndman & Fan 1996, definition 1: the inverse of the
+empirical distribution function), so a percentile is always an observed value and prices stay
+integer fen. Statistics of an empty set are 0 (the matching count says whether there was data).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledger import LedgerError, Store, parse_leaf, resolve_url
+from marketplace import entries as vocab
+from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
+from marketplace.errors import MarketError
+
+__all__ = ["FoldError", "LedgerFold", "Metrics", "fold", "gini", "hhi", "nearest_rank"]
+
+DAY = 86_400  # seconds: the ledger clock counts integer sim-seconds
+
+
+class FoldError(MarketError):
+    """An entry the fold cannot interpret (its seq is named): a tampered or foreign ledger."""
+
+
+def nearest_rank(ordered: Sequence[int], pct: int) -> int:
+    """The ``pct``-th percentile of ascending ``ordered`` by nearest rank (0 when empty).
+
+    Nearest rank: the value at rank ``ceil(pct/100 · n)`` (1-based, at least 1), i.e. the smallest
+    observation with at least ``pct`` % of the data at or below it. Exact on integers.
+    """
+    if not ordered:
+        return 0
+    rank = max(1, -(-pct * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def hhi(revenues: Mapping[str, int]) -> float:
+    """Herfindahl-Hirschman index on the 0-10 000 scale: ``Σ (100 · rᵢ / R)²``.
+
+    Shares in percent, squared and summed, as in the U.S. DOJ/FTC Merger Guidelines (2023, §2.1)
+    and China SAMR practice; computed as ``10 000 · Σ rᵢ² / R²`` with one division. 0 if R = 0.
+    """
+    total = sum(revenues.values())
+    if total <= 0:
+        return 0.0
+    return 10_000 * sum(r * r for r in revenues.values()) / (total * total)
+
+
+def gini(values: Sequence[int]) -> float:
+    """Gini coefficient ``Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n² μ)`` of non-negative ``values`` (0 if Σ = 0).
+
+    Evaluated with the sorted-rank identity ``G = (2 Σ i·x₍ᵢ₎ − (n + 1) Σ x) / (n Σ x)``, i 1-based
+    over ascending values (Damgaard & Weiner 2000, eq. 1), exact in integers up to one division.
+    """
+    ordered = sorted(values)
+    n, total = len(ordered), sum(ordered)
+    if n == 0 or total <= 0:
+        return 0.0
+    ranked = sum(i * x for i, x in enumerate(ordered, start=1))
+    return (2 * ranked - (n + 1) * total) / (n * total)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A study's figures, folded from its ledger. Money in int fen, durations in days.
+
+    ``to_json()`` holds only ints, strs, lists, dicts with sorted keys, and floats for ratios,
+    means in days and the HHI/Gini indices, so a results file is stable byte for byte.
+
+    Welfare is over delivered contracts: buyer surplus ``Σ (value − price)``, provider surplus
+    ``Σ (to_provider − cost)`` (value and cost from the contract's ``research`` ground truth),
+    exchange revenue the supplier fees; their sum is the gains from trade ``Σ (value − cost)``.
+    Membership and hosting fees are transfers between participants and the exchange that would
+    cancel in the total, so welfare leaves them out; ``fees_*`` report them as revenue.
+    """
+
+    entries: int
+    entries_by_kind: dict[str, int]
+    days_simulated: float
+    participants_by_role: dict[str, int]
+    listings: int
+    rights_applications: int
+    rights_decisions: int
+    rights_approvals: int
+    rights_rejections: int
+    rights_approval_rate: float
+    review_wait_days_mean: float
+    review_wait_days_p50: float
+    review_wait_days_p90: float
+    rights_backlog_max: int
+    rights_backlog_mean: float  # sampled once per distinct entry time, after its entries
+    rights_backlog_time_mean: float  # time-weighted over [0, last entry time]
+    trades: int
+    volume_fen: int
+    price_mean_fen: int
+    price_p10_fen: int
+    price_p50_fen: int
+    price_p90_fen: int
+    trades_by_licence: dict[str, int]
+    trades_by_destination: dict[str, int]
+    cross_border_trades: int
+    trades_by_corridor: dict[str, int]  # "origin-destination" of cross-border contracts
+    mechanisms_completed: dict[str, int]
+    time_to_trade_days_mean: float
+    time_to_trade_days_p50: float
+    listings_traded: int
+    listings_never_traded: int
+    rejections: int
+    rejections_by_reason: dict[str, int]
+    order_rejection_rate: float  # rejections / (contracts + rejections)
+    delivered: int
+    failed: int
+    refunds_fen: int
+    settlement_lag_days_mean: float
+    in_escrow: int
+    escrow_balance_fen: int
+    fees_supplier_fen: int
+    fees_membership_fen: int
+    fees_hosting_fen: int
+    fees_total_fen: int
+    buyer_surplus_fen: int
+    provider_surplus_fen: int
+    exchange_revenue_fen: int
+    total_surplus_fen: int
+    provider_revenue_fen: dict[str, int]
+    hhi: float
+    gini: float
+    balances_fen: dict[str, int]
+    endowments_fen: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for ``metrics.json`` (field order as declared, dict keys sorted)."""
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Deal:  # what the fold remembers of one contract
+    listing: str
+    buyer: str
+    provider: str
+    price: int
+    time: int
+    research: dict[str, int]
+    settled: bool = False
+
+
+def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items()))
+
+
+class LedgerFold:
+    """Consumes entries one at a time, in seq order, and yields :class:`Metrics` at any point.
+
+    ``feed`` takes the parts of an entry (as :func:`ledger.parse_leaf` gives them), so a finished
+    ledger, a live run and a replay all drive the same code. Money moves exactly as the table in
+    :mod:`marketplace.entries` says, even where the ledger is wrong (a settlement paying more than
+    the price): the fold reports what the ledger says; :mod:`marketplace.invariants` judges it.
+    """
+
+    def __init__(self) -> None:
+        self.count: dict[str, Counter[str]] = defaultdict(Counter)  # tallies by dimension
+        self.balances: dict[str, int] = {ESCROW_ACCOUNT: 0, EXCHANGE_ACCOUNT: 0}
+        self.endowments = 0
+        self.listed: dict[str, tuple[int, str, str]] = {}  # listing -> time, provider, origin
+        self.pending: dict[str, int] = {}  # rights application -> applied at (seconds)
+        self.review_waits: list[int] = []
+        self.deals: dict[str, _Deal] = {}
+        self.first_trade: dict[str, int] = {}  # listing -> time of its first contract
+        self.lags: list[int] = []
+        self.buyer_surplus = self.provider_surplus = 0
+        self.last_time = 0
+        self._now: int | None = None
+        self._samples = self._sample_sum = self._sample_max = 0
+        self._backlog_area = 0  # Σ applications waiting × seconds
+
+    def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
+        """Fold one entry. Kinds outside the market vocabulary (``ledger.*``) are only counted.
+
+        Raises:
+            FoldError: the body does not parse as its kind's model (naming the seq).
+        """
+        if self._now is not None and time != self._now:  # event sweep of the rights backlog
+            waiting = len(self.pending)  # after every entry at the time now ending
+            self._samples += 1
+            self._sample_sum += waiting
+            self._sample_max = max(self._sample_max, waiting)
+            self._backlog_area += waiting * max(0, time - self._now)
+        self._now, self.last_time = time, max(self.last_time, time)
+        self.count["kind"][kind] += 1
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            return
+        try:
+            parsed = BODY_MODELS[kind].model_validate(body)
+        except ValidationError as exc:
+            raise FoldError(f"seq {seq}: {kind} body does not parse ({exc.errors()[0]})") from exc
+        handler(self, time, actor, parsed)
+
+    def _move(self, source: str, target: str, amount: int) -> None:
+        self.balances[source] = self.balances.get(source, 0) - amount
+        self.balances[target] = self.balances.get(target, 0) + amount
+
+    # -- one small handler per kind, named after it -------------------------------------------
+    def _on_account_open(self, time: int, actor: str, body: vocab.AccountOpen) -> None:
+        self.balances[body.account] = self.balances.get(body.account, 0) + body.endowment_fen
+        self.endowments += body.endowment_fen
+        self.count["role"][body.role] += 1
+
+    def _on_operation_membership(self, time: int, actor: str, body: vocab.MembershipFee) -> None:
+        self._move(body.account, EXCHANGE_ACCOUNT, body.fee_fen)
+        self.count["fen"]["membership"] += body.fee_fen
+
+    def _on_storage_hosting(self, time: int, actor: str, body: vocab.HostingCharge) -> None:
+        for provider, fen in sorted(body.charges.items()):
+            self._move(provider, EXCHANGE_ACCOUNT, fen)
+            self.count["fen"]["hosting"] += fen
+
+    def _on_storage_listing(self, time: int, actor: str, body: vocab.Listing) -> None:
+        self.listed[body.listing] = (time, actor, body.origin)  # the signer is the provider
+
+    def _on_rights_application(self, time: int, actor: str, body: vocab.RightsApplication) -> None:
+        self.count["rights"]["applications"] += 1
+        self.pending[body.application] = time
+
+    def _on_rights_decision(self, time: int, actor: str, body: vocab.CertificateDecision) -> None:
+        self.count["rights"]["approvals" if body.approved else "rejections"] += 1
+        applied = self.pending.pop(body.application, None)
+        if applied is not None:
+            self.review_waits.append(time - applied)
+
+    def _on_trade_contract(self, time: int, actor: str, body: vocab.Contract) -> None:
+        self.deals[body.contract] = _Deal(
+            body.listing, body.buyer, body.provider, body.price_fen, time, body.research
+        )
+        self._move(body.buyer, ESCROW_ACCOUNT, body.price_fen)
+        self.first_trade.setdefault(body.listing, time)
+        self.count["licence"][body.licence] += 1
+        self.count["destination"][body.destination] += 1
+        if body.cross_border:
+            origin = self.listed[body.listing][2] if body.listing in self.listed else "??"
+            self.count["corridor"][f"{origin}-{body.destination}"] += 1
+
+    def _on_trade_rejected(self, time: int, actor: str, body: vocab.TradeRejected) -> None:
+        self.count["rejection"][body.reason] += 1
+
+    def _on_crossborder_mechanism(
+        self, time: int, actor: str, body: vocab.CrossBorderMechanism
+    ) -> None:
+        self.count["mechanism"][body.mechanism] += 1
+
+    def _on_operation_settlement(self, time: int, actor: str, body: vocab.Settlement) -> None:
+        for item in body.items:
+            deal = self.deals.get(item.contract)
+            if deal is None:  # nobody to pay: the money invariant reports it
+                continue
+            deal.settled = True
+            self.lags.append(time - deal.time)
+            if item.outcome == "failed":
+                self._move(ESCROW_ACCOUNT, deal.buyer, item.refund_fen)
+                self.count["settlement"]["failed"] += 1
+                self.count["fen"]["refunds"] += item.refund_fen
+                continue
+            self._move(ESCROW_ACCOUNT, deal.provider, item.to_provider_fen)
+            self._move(ESCROW_ACCOUNT, EXCHANGE_ACCOUNT, item.fee_fen)
+            self.count["settlement"]["delivered"] += 1
+            self.count["fen"]["supplier"] += item.fee_fen
+            self.count["revenue"][deal.provider] += item.to_provider_fen
+            # Welfare counts only what the contract's recorded ground truth supports.
+            value = deal.research.get("buyer_value_fen")
+            cost = deal.research.get("provider_cost_fen")
+            self.buyer_surplus += 0 if value is None else value - deal.price
+            self.provider_surplus += 0 if cost is None else item.to_provider_fen - cost
+
+    # -- the figures --------------------------------------------------------------------------
+    def metrics(self) -> Metrics:
+        """The figures as of the last entry fed (leaves the fold unchanged: call at any time)."""
+        waiting = len(self.pending)  # the last distinct time is not sampled yet
+        samples = self._samples + (self._now is not None)
+        count, fees, rights = self.count, self.count["fen"], self.count["rights"]
+        decisions = rights["approvals"] + rights["rejections"]
+        waits = sorted(self.review_waits)
+        prices = sorted(deal.price for deal in self.deals.values())
+        listed, traded = self.listed, self.first_trade
+        to_trade = sorted(t - listed[k][0] for k, t in traded.items() if k in listed)
+        providers = {provider for _t, provider, _o in listed.values()} | set(count["revenue"])
+        revenue = {p: count["revenue"][p] for p in sorted(providers)}
+        rejections, trades = sum(count["rejection"].values()), len(prices)
+        return Metrics(
+            entries=sum(count["kind"].values()),
+            entries_by_kind=_sorted(count["kind"]),
+            days_simulated=self.last_time / DAY,
+            participants_by_role=_sorted(count["role"]),
+            listings=len(listed),
+            rights_applications=rights["applications"],
+            rights_decisions=decisions,
+            rights_approvals=rights["approvals"],
+            rights_rejections=rights["rejections"],
+            rights_approval_rate=rights["approvals"] / decisions if decisions else 0.0,
+            review_wait_days_mean=sum(waits) / len(waits) / DAY if waits else 0.0,
+            review_wait_days_p50=nearest_rank(waits, 50) / DAY,
+            review_wait_days_p90=nearest_rank(waits, 90) / DAY,
+            rights_backlog_max=max(self._sample_max, waiting),
+            rights_backlog_mean=(self._sample_sum + waiting) / samples if samples else 0.0,
+            rights_backlog_time_mean=self._backlog_area / self.last_time if self.last_time else 0.0,
+            trades=trades,
+            volume_fen=sum(prices),
+            price_mean_fen=(2 * sum(prices) + trades) // (2 * trades) if trades else 0,  # ½ up
+            price_p10_fen=nearest_rank(prices, 10),
+            price_p50_fen=nearest_rank(prices, 50),
+            price_p90_fen=nearest_rank(prices, 90),
+            trades_by_licence=_sorted(count["licence"]),
+            trades_by_destination=_sorted(count["destination"]),
+            cross_border_trades=sum(count["corridor"].values()),
+            trades_by_corridor=_sorted(count["corridor"]),
+            mechanisms_completed=_sorted(count["mechanism"]),
+            time_to_trade_days_mean=sum(to_trade) / len(to_trade) / DAY if to_trade else 0.0,
+            time_to_trade_days_p50=nearest_rank(to_trade, 50) / DAY,
+            listings_traded=sum(1 for k in listed if k in traded),
+            listings_never_traded=sum(1 for k in listed if k not in traded),
+            rejections=rejections,
+            rejections_by_reason=_sorted(count["rejection"]),
+            order_rejection_rate=rejections / (rejections + trades) if rejections else 0.0,
+            delivered=count["settlement"]["delivered"],
+            failed=count["settlement"]["failed"],
+            refunds_fen=fees["refunds"],
+            settlement_lag_days_mean=sum(self.lags) / len(self.lags) / DAY if self.lags else 0.0,
+            in_escrow=sum(1 for deal in self.deals.values() if not deal.settled),
+            escrow_balance_fen=self.balances[ESCROW_ACCOUNT],
+            fees_supplier_fen=fees["supplier"],
+            fees_membership_fen=fees["membership"],
+            fees_hosting_fen=fees["hosting"],
+            fees_total_fen=fees["supplier"] + fees["membership"] + fees["hosting"],
+            buyer_surplus_fen=self.buyer_surplus,
+            provider_surplus_fen=self.provider_surplus,
+            exchange_revenue_fen=fees["supplier"],
+            total_surplus_fen=self.buyer_surplus + self.provider_surplus + fees["supplier"],
+            provider_revenue_fen=revenue,
+            hhi=hhi(revenue),
+            gini=gini(list(revenue.values())),
+            balances_fen=_sorted(self.balances),
+            endowments_fen=self.endowments,
+        )
+
+
+_Handler = Callable[[LedgerFold, int, str, Any], None]
+#: kind -> handler, by the naming rule ``_on_<kind with dots as underscores>``; kinds without
+#: one (``pricing.quote``) are counted only.
+_HANDLERS: dict[str, _Handler] = {
+    kind: handler
+    for kind in BODY_MODELS
+    if (handler := getattr(LedgerFold, "_on_" + kind.replace(".", "_"), None)) is not None
+}
+
+
+def fold(target: str | Path | Store) -> Metrics:
+    """Stream a whole ledger through a :class:`LedgerFold` and return its metrics.
+
+    Args:
+        target: a run directory, ledger file, SQLAlchemy URL or open :class:`ledger.Store`.
+
+    Raises:
+        FoldError: an entry does not parse; run ``dxsim verify`` to see why.
+        ledger.StoreError: the target is not a readable dxsim ledger.
+    """
+    folder = LedgerFold()
+    store = target if isinstance(target, Store) else Store(resolve_url(target))
+    try:
+        for rows in store.iter_rows():
+            for seq, _time, _kind, _actor, leaf in rows:
+                try:
+                    entry = parse_leaf(leaf)
+                except LedgerError as exc:
+                    raise FoldError(f"seq {seq}: {exc}") from exc
+                folder.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
+    finally:
+        if store is not target:
+            store.close()
+    return folder.metrics()

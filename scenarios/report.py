@@ -1,0 +1,63 @@
+"""The end-of-run report: a summary table of the folded metrics and the invariant verdicts."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from marketplace.money import format_fen
+from scenarios.run import RunResult
+
+__all__ = ["invariant_lines", "summary_table"]
+
+
+def summary_table(result: RunResult) -> Table:
+    """Key figures of a run, every one a fold over its ledger."""
+    m = result.metrics
+    table = Table(title=f"dxsim run: {result.scenario.run.name} (seed {result.scenario.run.seed})")
+    table.add_column("stage / figure")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("simulated days", f"{m.days_simulated:g}"),
+        ("ledger entries", f"{m.entries:,}"),
+        ("storage: listings", f"{m.listings:,}"),
+        (
+            "rights: applications / approved / rejected",
+            f"{m.rights_applications:,} / {m.rights_approvals:,} / {m.rights_rejections:,}",
+        ),
+        ("rights: review wait (mean days)", f"{m.review_wait_days_mean:.2f}"),
+        ("rights: backlog (max / mean)", f"{m.rights_backlog_max} / {m.rights_backlog_mean:.2f}"),
+        ("trading: contracts", f"{m.trades:,}"),
+        ("trading: volume", format_fen(m.volume_fen)),
+        ("trading: mean price", format_fen(m.price_mean_fen)),
+        ("trading: time to first trade (mean days)", f"{m.time_to_trade_days_mean:.2f}"),
+        ("trading: rejected orders", f"{m.rejections:,} {dict(m.rejections_by_reason)}"),
+        ("trading: cross-border contracts", f"{m.cross_border_trades:,}"),
+        ("operation: delivered / failed", f"{m.delivered:,} / {m.failed:,}"),
+        ("operation: refunds", format_fen(m.refunds_fen)),
+        ("operation: in escrow at end", f"{m.in_escrow:,} ({format_fen(m.escrow_balance_fen)})"),
+        (
+            "fees: supplier / membership / hosting",
+            f"{format_fen(m.fees_supplier_fen)} / {format_fen(m.fees_membership_fen)} / "
+            f"{format_fen(m.fees_hosting_fen)}",
+        ),
+        ("welfare: buyer surplus", format_fen(m.buyer_surplus_fen)),
+        ("welfare: provider surplus", format_fen(m.provider_surplus_fen)),
+        ("welfare: total surplus", format_fen(m.total_surplus_fen)),
+        ("concentration: HHI / Gini", f"{m.hhi:.0f} / {m.gini:.3f}"),
+        ("run time", f"{result.seconds:.2f} s ({result.trades / result.seconds:,.0f} trades/s)"),
+        ("final Merkle root", result.root.hex()),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def invariant_lines(result: RunResult) -> list[str]:
+    """One line per invariant of DESIGN.md §6, and a verdict."""
+    lines = [
+        f"{'ok  ' if r.ok else 'FAIL'}  invariant {i}: {r.name}: {r.detail}"
+        for i, r in enumerate(result.invariants, start=1)
+    ]
+    verdict = "all invariants hold" if result.ok else "INVARIANT BROKEN"
+    lines.append(f"{verdict}: {result.out}")
+    return lines

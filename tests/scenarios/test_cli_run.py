@@ -1,0 +1,88 @@
+"""`dxsim run / validate / scenarios` as a user meets them, bad input included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scenarios.catalog import resolve
+
+BASELINE = resolve("baseline").read_text(encoding="utf-8")
+
+
+def dxsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from scenarios.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def broken(tmp_path: Path, old: str, new: str) -> tuple[Path, int]:
+    assert old in BASELINE
+    text = BASELINE.replace(old, new, 1)
+    path = tmp_path / "broken.toml"
+    path.write_text(text)
+    return path, line_of(text, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("supplier_fee_bp = 250", "suplier_fee_bp = 250", "did you mean 'supplier_fee_bp'"),
+        ("count = 200", 'count = "many"', "population[1].count"),
+        ('strategy = "best-surplus"', 'strategy = "best-surplu"', "'best-surplus'"),
+        ("count = 4", "count = -4", "population[2].count"),
+        ('pricing = "posted"', 'pricing = "auction"', "'cost-plus'"),
+    ],
+)
+def test_scenario_mistakes_name_file_line_and_field(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    path, line = broken(tmp_path, old, new)
+    for command in ("validate", "run"):
+        done = (
+            dxsim(command, str(path), "--out", str(tmp_path / "out"))
+            if command == "run"
+            else dxsim(command, str(path))
+        )
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        message = done.stderr.strip().splitlines()[0]
+        assert message.startswith(f"dxsim: error: {path}:{line}: "), message
+        assert expected in message, message
+    assert not (tmp_path / "out" / "ledger.db").exists()
+
+
+def test_missing_and_unknown_scenarios(tmp_path: Path) -> None:
+    for args in (("run", str(tmp_path / "nope.toml")), ("validate", "no-such-builtin")):
+        done = dxsim(*args)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_validate_and_list(tmp_path: Path) -> None:
+    done = dxsim("validate", "baseline")
+    assert done.returncode == 0 and done.stdout.startswith("OK  baseline: 50 providers, 200 buyers")
+    assert "baseline" in dxsim("scenarios").stdout
+
+
+def test_run_writes_a_run_directory_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "short"
+    done = dxsim("run", "baseline", "--days", "15", "--seed", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "all invariants hold" in done.stdout
+    assert (out / "summary.txt").read_text().count("invariant") >= 5
+    again = dxsim("run", "baseline", "--days", "15", "--out", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    verify = dxsim("verify", str(out))
+    assert verify.returncode == 0 and verify.stdout.startswith("OK  ")

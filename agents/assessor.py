@@ -5,31 +5,18 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-import numpy as np
 import simpy
 
+from agents.participant import Participant
 from agents.populations import AssessorPopulation
-from agents.strategies import ReviewObservation, ReviewStrategy, make_strategy
-from ledger import Identity
-from marketplace.exchange import Exchange
+from agents.strategies import ReviewObservation, ReviewStrategy
 from marketplace.rights import Application
 
 __all__ = ["Assessor"]
 
 
-class Assessor:
-    def __init__(
-        self,
-        identity: Identity,
-        exchange: Exchange,
-        spec: AssessorPopulation,
-        rng: np.random.Generator,
-    ) -> None:
-        self.identity = identity
-        self.exchange = exchange
-        self.spec = spec
-        self.rng = rng
-        self.strategy: ReviewStrategy = make_strategy("review", spec.strategy, spec.strategy_params)
+class Assessor(Participant[AssessorPopulation]):
+    strategy: ReviewStrategy
 
     def review_applications(self) -> Generator[simpy.Event, Any, None]:
         """Process: one application at a time, forever."""

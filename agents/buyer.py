@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from agents.participant import Participant
 from agents.populations import BuyerPopulation
-from agents.strategies import PurchaseObservation, PurchaseStrategy, make_strategy
+from agents.strategies import PurchaseObservation, PurchaseStrategy
 from ledger import Identity
 from marketplace.exchange import Exchange
 from marketplace.state import Offer, Order
@@ -18,7 +19,9 @@ from marketplace.state import Offer, Order
 __all__ = ["Buyer"]
 
 
-class Buyer:
+class Buyer(Participant[BuyerPopulation]):
+    strategy: PurchaseStrategy
+
     def __init__(
         self,
         identity: Identity,
@@ -26,13 +29,7 @@ class Buyer:
         spec: BuyerPopulation,
         rng: np.random.Generator,
     ) -> None:
-        self.identity = identity
-        self.exchange = exchange
-        self.spec = spec
-        self.rng = rng
-        self.strategy: PurchaseStrategy = make_strategy(
-            "purchase", spec.strategy, spec.strategy_params
-        )
+        super().__init__(identity, exchange, spec, rng)
         self._licences = sorted(spec.licence_weights)
         weights = [spec.licence_weights[name] for name in self._licences]
         total = sum(weights)
@@ -71,10 +68,10 @@ class Buyer:
         offers = self.exchange.offers(category)
         size = self.spec.consideration_set
         if len(offers) <= size:
-            return offers
+            return tuple(offers)
         start = int(self.rng.random() * len(offers))
-        page = offers[start : start + size]
-        return page + offers[: size - len(page)] if len(page) < size else page
+        page = tuple(offers[start : start + size])
+        return page + tuple(offers[: size - len(page)]) if len(page) < size else page
 
     def destination(self) -> str:
         spec = self.spec

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from agents.participant import Participant
 from agents.populations import ProviderPopulation
-from agents.strategies import PriceObservation, PricingStrategy, make_strategy
+from agents.strategies import PriceObservation, PricingStrategy
 from ledger import Identity
 from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
@@ -18,8 +19,10 @@ from marketplace.state import DatasetSpec, ListingState
 __all__ = ["Provider"]
 
 
-class Provider:
+class Provider(Participant[ProviderPopulation]):
     """One provider. Its datasets and their attributes are drawn from its own stream."""
+
+    strategy: PricingStrategy
 
     def __init__(
         self,
@@ -28,13 +31,7 @@ class Provider:
         spec: ProviderPopulation,
         rng: np.random.Generator,
     ) -> None:
-        self.identity = identity
-        self.exchange = exchange
-        self.spec = spec
-        self.rng = rng
-        self.strategy: PricingStrategy = make_strategy(
-            "pricing", spec.strategy, spec.strategy_params
-        )
+        super().__init__(identity, exchange, spec, rng)
         self.mechanism: PricingMechanism = make_mechanism(spec.pricing, spec.pricing_params)
         self.listings: list[ListingState] = []
         self._last_reprice = 0.0

@@ -29,6 +29,7 @@ from marketplace.trading import Trading
 __all__ = ["SECONDS_PER_DAY", "Exchange"]
 
 SECONDS_PER_DAY = 86_400
+_NEVER = 2**63
 
 
 class Exchange:
@@ -59,8 +60,12 @@ class Exchange:
         self.accounts = Accounts()
         self.identities: dict[str, Identity] = {operator.id: operator}
         self.listings: dict[str, ListingState] = {}
-        self.catalogue: dict[str, list[ListingState]] = {}
-        self._offers: dict[str, tuple[tuple[Offer, ...], int]] = {}  # offers, valid until (s)
+        # The catalogue as buyers see it, kept current per change: offers by category, where
+        # each listing sits in its category's list, and when the category's first certificate
+        # expires (then the category is rebuilt).
+        self._offers: dict[str, list[Offer]] = {}
+        self._offer_slot: dict[str, int] = {}
+        self._refresh_at: dict[str, int] = {}
         self.storage = Storage(self, config.storage, config.fees, streams["storage"])
         self.rights = Rights(self, config.rights)
         self.pricing = Pricing(self)
@@ -99,41 +104,53 @@ class Exchange:
             )
             self.record("operation.membership", membership, [self.operator])
 
-    def offers(self, category: str) -> tuple[Offer, ...]:
+    def offers(self, category: str) -> Sequence[Offer]:
         """The priced listings of a category, as the catalogue shows them to buyers.
 
-        A listing shows as certified while its certificate is valid now. The view is built once
-        per change of the category (a new price, a new certificate) and again when the first of
-        its certificates expires, not on every visit.
+        A listing shows as certified while its certificate is valid now. Callers must not
+        modify the returned sequence.
         """
-        now = self.now_s()
-        cached = self._offers.get(category)
-        if cached is not None and now < cached[1]:
-            return cached[0]
-        offers: list[Offer] = []
-        refresh_at = 2**63
-        for listing in self.catalogue.get(category, ()):
-            if listing.price_fen is None:
-                continue
-            certificate = listing.certificate
-            certified = certificate is not None and certificate.valid_at(now)
-            if certified:
-                assert certificate is not None
-                refresh_at = min(refresh_at, certificate.valid_until)
-            offer = Offer(
-                listing.listing,
-                listing.provider,
-                listing.price_fen,
-                listing.spec.quality_pct,
-                certified,
-            )
-            offers.append(offer)
-        view = tuple(offers)
-        self._offers[category] = (view, refresh_at)
-        return view
+        if self.now_s() >= self._refresh_at.get(category, _NEVER):
+            self._rebuild(category)
+        return self._offers.get(category, ())
 
-    def catalogue_changed(self, category: str) -> None:
-        self._offers.pop(category, None)
+    def offer_changed(self, listing: ListingState) -> None:
+        """A listing's price or certificate changed: update its place in the catalogue (O(1))."""
+        category = listing.spec.category
+        offer = self._offer(listing, self.now_s())
+        slot = self._offer_slot.get(listing.listing)
+        offers = self._offers.setdefault(category, [])
+        if slot is None:
+            self._offer_slot[listing.listing] = len(offers)
+            offers.append(offer)
+        else:
+            offers[slot] = offer
+        if offer.certified and listing.certificate is not None:
+            until = listing.certificate.valid_until
+            self._refresh_at[category] = min(self._refresh_at.get(category, _NEVER), until)
+
+    def _offer(self, listing: ListingState, now: int) -> Offer:
+        assert listing.price_fen is not None
+        certificate = listing.certificate
+        return Offer(
+            listing.listing,
+            listing.provider,
+            listing.price_fen,
+            listing.spec.quality_pct,
+            certificate is not None and certificate.valid_at(now),
+        )
+
+    def _rebuild(self, category: str) -> None:
+        """Re-mark a category's offers after a certificate expired (rare: once per expiry)."""
+        now = self.now_s()
+        offers = self._offers.get(category, [])
+        refresh_at = _NEVER
+        for slot, offer in enumerate(offers):
+            listing = self.listings[offer.listing]
+            offers[slot] = self._offer(listing, now)
+            if offers[slot].certified and listing.certificate is not None:
+                refresh_at = min(refresh_at, listing.certificate.valid_until)
+        self._refresh_at[category] = refresh_at
 
     def close_books(self) -> None:
         """End of run: bill hosting up to now and settle every delivery that has finished."""

@@ -101,6 +101,7 @@ class Rights:
                 certificate_id, listing.listing, assessor.id, now, valid_until, entry.seq
             )
             listing.certificate = certificate
-            self.exchange.catalogue_changed(listing.spec.category)
+            if listing.price_fen is not None:
+                self.exchange.offer_changed(listing)
         application.decided.succeed(certificate)
         return certificate

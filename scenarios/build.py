@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import simpy
@@ -20,7 +21,7 @@ from agents import (
     Provider,
     ProviderPopulation,
 )
-from ledger import Ledger, derive_identity
+from ledger import Identity, Ledger, derive_identity
 from marketplace.crossborder_hook import OpenBorders
 from marketplace.entries import AUTHORIZATION
 from marketplace.exchange import Exchange
@@ -33,6 +34,8 @@ LOG_ID = "dxsim-log"
 OPERATOR_ID = "exchange-operator"
 
 Progress = Callable[[float, int], None]
+KeySource = Callable[[str, str], Identity]
+"""Where identities come from: ``(id, role) -> Identity``. By default, derived from the seed."""
 
 
 @dataclass
@@ -61,16 +64,24 @@ class World:
 
 
 def build(
-    scenario: Scenario, ledger_target: str | Path, env: simpy.Environment | None = None
+    scenario: Scenario,
+    ledger_target: str | Path,
+    env: simpy.Environment | None = None,
+    keys: KeySource | None = None,
 ) -> World:
     """Wire a world for ``scenario`` writing its ledger to ``ledger_target``.
 
     ``env`` lets a caller supply its own (fresh) SimPy environment, e.g. one that counts events.
+    ``keys`` supplies identities; by default they are derived from the run seed (HKDF), and a
+    keystore gives random keys kept encrypted on disk (the same keystore gives the same keys,
+    so a rerun still reproduces the root).
     """
     seed = scenario.run.seed
     streams = Streams(seed)
     env = env if env is not None else simpy.Environment()
-    log = derive_identity(seed, LOG_ID, "log")
+    if keys is None:
+        keys = partial(derive_identity, seed)
+    log = keys(LOG_ID, "log")
     ledger = Ledger.create(
         ledger_target,
         log,
@@ -79,7 +90,7 @@ def build(
         checkpoint_every=scenario.ledger.checkpoint_every,
         verify_in_background=scenario.ledger.verify == "background",
     )
-    operator = derive_identity(seed, OPERATOR_ID, "operator")
+    operator = keys(OPERATOR_ID, "operator")
     exchange = Exchange(
         env,
         ledger,
@@ -94,7 +105,7 @@ def build(
     env.process(operator_agent.run_settlement_cycles())
     env.process(operator_agent.run_hosting_billing())
     for population in scenario.population:
-        _populate(world, population, streams)
+        _populate(world, population, streams, keys)
     return world
 
 
@@ -102,10 +113,11 @@ def _populate(
     world: World,
     population: ProviderPopulation | BuyerPopulation | AssessorPopulation,
     streams: Streams,
+    keys: KeySource,
 ) -> None:
-    seed, exchange, env = world.scenario.run.seed, world.exchange, world.env
+    exchange, env = world.exchange, world.env
     for number in range(1, population.count + 1):
-        identity = derive_identity(seed, f"{population.kind}-{number:04d}", population.kind)
+        identity = keys(f"{population.kind}-{number:04d}", population.kind)
         exchange.admit(identity, population.endowment_fen)
         rng = streams.generator(f"{population.kind}/{identity.id}")
         if isinstance(population, ProviderPopulation):

@@ -10,7 +10,7 @@ import base64
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,12 +19,19 @@ from ledger.audit import audit
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import CheckpointError, StoreError
 from ledger.store import Store, resolve_url
+from marketplace.entries import BODY_MODELS, check_body
 from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
 
 __all__ = ["register"]
 
 Target = Annotated[str, typer.Argument(help="Run directory, ledger .db file or SQLAlchemy URL.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def market_bodies(kind: str, body: dict[str, Any]) -> str | None:
+    """Check bodies of the exchange's kinds against their models; other logs' kinds pass
+    (the ledger is generic: their authorization was still checked by the audit)."""
+    return check_body(kind, body) if kind in BODY_MODELS else None
 
 
 def _open(target: str) -> Store:
@@ -64,7 +71,9 @@ def verify(
             witness = open_checkpoint(note, vkey)
         except CheckpointError as exc:
             raise UserError(f"{checkpoint}: {exc}") from exc
-    report = audit(target, verifier_key=key, threads=threads, witness=witness)
+    report = audit(
+        target, verifier_key=key, threads=threads, witness=witness, body_check=market_bodies
+    )
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), sort_keys=True) + "\n")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -13,8 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ledger.audit import audit
+from ledger.identity import PASSPHRASE_ENV, Keystore
 from marketplace.entries import check_body
-from scenarios.build import World
+from scenarios.build import LOG_ID, KeySource, World
 from scenarios.catalog import builtin_scenarios, describe, resolve
 from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
 from scenarios.load import ScenarioError, load
@@ -36,8 +38,27 @@ def _load(name_or_path: str) -> tuple[Scenario, str]:
     return scenario, path.read_text(encoding="utf-8")
 
 
+def _keystore(directory: Path | None) -> KeySource | None:
+    """Identities from an encrypted keystore; the passphrase from the environment or a prompt."""
+    if directory is None:
+        return None
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if not passphrase:
+        if not sys.stdin.isatty():
+            raise UserError(f"--keystore needs a passphrase: set {PASSPHRASE_ENV}")
+        passphrase = typer.prompt("keystore passphrase", hide_input=True)
+    store = Keystore(directory, passphrase.encode())
+    store.identity(LOG_ID, "log")  # a wrong passphrase fails here, before anything is written
+    return lambda identity_id, role: store.identity(identity_id, role)
+
+
 def _execute(
-    scenario: Scenario, source: str, out: Path, check_determinism: bool, console: Console
+    scenario: Scenario,
+    source: str,
+    out: Path,
+    check_determinism: bool,
+    console: Console,
+    keys: KeySource | None = None,
 ) -> RunResult:
     days = scenario.run.days
     started = time.perf_counter()
@@ -63,6 +84,7 @@ def _execute(
             source_text=source,
             progress=progress,
             check_determinism=check_determinism,
+            keys=keys,
         )
     return result
 
@@ -89,13 +111,18 @@ def run(
     no_rerun: Annotated[
         bool, typer.Option("--no-rerun", help="Skip the same-seed rerun (invariant 5).")
     ] = False,
+    keystore: Annotated[
+        Path | None,
+        typer.Option(help="Sign with random keys kept encrypted (PKCS#8) in this directory."),
+    ] = None,
 ) -> None:
     """Run a scenario into a run directory and check the five invariants."""
     loaded, source = _load(scenario)
     loaded = loaded.with_overrides(seed=seed, days=days)
     target = out or Path("runs") / f"{loaded.run.name}-seed{loaded.run.seed}"
     console = Console(stderr=False)
-    result = _execute(loaded, source, target, not no_rerun, console)
+    keys = _keystore(keystore)
+    result = _execute(loaded, source, target, not no_rerun, console, keys)
     _report(result, console)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)

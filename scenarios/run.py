@@ -16,7 +16,7 @@ from pathlib import Path
 
 from marketplace.invariants import InvariantResult, check_invariants
 from marketplace.metrics import Metrics, fold
-from scenarios.build import World, build
+from scenarios.build import KeySource, World, build
 from scenarios.cli_errors import UserError
 from scenarios.schema import Scenario
 
@@ -48,8 +48,10 @@ def prepare_run_dir(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _simulate(scenario: Scenario, ledger_path: Path, progress: Progress | None) -> World:
-    world = build(scenario, ledger_path)
+def _simulate(
+    scenario: Scenario, ledger_path: Path, progress: Progress | None, keys: KeySource | None
+) -> World:
+    world = build(scenario, ledger_path, keys=keys)
     world.run(None if progress is None else (lambda now, _size: progress(world, now)))
     return world
 
@@ -61,6 +63,7 @@ def run_scenario(
     source_text: str | None = None,
     progress: Progress | None = None,
     check_determinism: bool = True,
+    keys: KeySource | None = None,
 ) -> RunResult:
     """Simulate ``scenario`` into ``out`` and check every invariant of DESIGN.md §6.
 
@@ -73,12 +76,13 @@ def run_scenario(
         (out / "scenario.toml").write_text(source_text, encoding="utf-8")
     (out / "scenario.json").write_text(scenario.model_dump_json(indent=2) + "\n", encoding="utf-8")
     started = time.perf_counter()
-    world = _simulate(scenario, out / "ledger.db", progress)
+    world = _simulate(scenario, out / "ledger.db", progress, keys)
     seconds = time.perf_counter() - started
     expected_root = None
     if check_determinism:
         with tempfile.TemporaryDirectory(prefix="dxsim-rerun-") as scratch:
-            expected_root = _simulate(scenario, Path(scratch) / "ledger.db", None).ledger.root()
+            rerun = _simulate(scenario, Path(scratch) / "ledger.db", None, keys)
+            expected_root = rerun.ledger.root()
     metrics = fold(out)
     invariants = check_invariants(
         out, expected_root=expected_root, live_balances=world.exchange.accounts.snapshot()

@@ -49,11 +49,9 @@ class Pricing:
             reason=quote.reason,
         )
         entry = self.exchange.record("pricing.quote", body, [provider])
-        if listing.price_fen is None:
-            self.exchange.catalogue.setdefault(spec.category, []).append(listing)
         listing.price_fen = quote.price_fen
-        self.exchange.catalogue_changed(spec.category)
         listing.mechanism = mechanism.name
         listing.quote_seq = entry.seq
         listing.sales_at_last_quote = listing.sales
+        self.exchange.offer_changed(listing)
         return quote.price_fen

@@ -111,3 +111,23 @@ def test_prove_and_consistency(run_dir: Path) -> None:
     assert proof["kind"] == "market.contract"
     done = dxsim("consistency", str(run_dir), "8", "24")
     assert done.returncode == 0 and done.stdout.startswith("OK  8 -> 24")
+
+
+def test_verify_checks_market_bodies_against_their_models(tmp_path: Path) -> None:
+    """A correctly signed entry whose body breaks the exchange's model is still a bad entry."""
+    from ledger import Ledger, derive_identity
+    from marketplace.entries import AUTHORIZATION
+
+    operator = derive_identity(1, "exchange-operator", "operator")
+    ledger = Ledger.create(
+        tmp_path / "ledger.db", derive_identity(1, "dxsim-log", "log"), AUTHORIZATION
+    )
+    ledger.register(operator)
+    ledger.record(
+        "account.open", {"account": "x", "role": "buyer", "endowment_fen": -5}, 0, [operator]
+    )
+    ledger.close()
+    done = dxsim("verify", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stdout.startswith("BAD  seq 2  kind account.open  actor exchange-operator: body")
+    assert "endowment_fen" in done.stdout

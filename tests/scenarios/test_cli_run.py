@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,14 @@ from scenarios.catalog import resolve
 BASELINE = resolve("baseline").read_text(encoding="utf-8")
 
 
-def dxsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def dxsim(*args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from scenarios.cli import main; main()", *args],
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=cwd,
+        env=environ,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -86,3 +88,26 @@ def test_run_writes_a_run_directory_and_refuses_to_overwrite(tmp_path: Path) -> 
     assert again.returncode == 2 and "already exists" in again.stderr
     verify = dxsim("verify", str(out))
     assert verify.returncode == 0 and verify.stdout.startswith("OK  ")
+
+
+def test_keystore_runs_sign_with_stored_random_keys(tmp_path: Path) -> None:
+    env = {**os.environ, "DXSIM_KEYSTORE_PASSPHRASE": "correct horse"}
+
+    def run(out: str, keys: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        args = ["run", "baseline", "--days", "5", "--out", str(tmp_path / out)]
+        return dxsim(*args, "--keystore", str(tmp_path / keys), environ=environ)
+
+    first, again, other = run("a", "keys", env), run("b", "keys", env), run("c", "other", env)
+    assert first.returncode == again.returncode == other.returncode == 0, first.stderr
+    roots = [
+        dxsim("verify", str(tmp_path / name)).stdout.split("root ")[1].split()[0] for name in "abc"
+    ]
+    assert roots[0] == roots[1] != roots[2]  # same stored keys, same ledger; new keys differ
+    assert (
+        (tmp_path / "keys" / "dxsim-log.pem")
+        .read_bytes()
+        .startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    )
+    wrong = run("d", "keys", {**os.environ, "DXSIM_KEYSTORE_PASSPHRASE": "wrong"})
+    assert wrong.returncode == 2 and "wrong passphrase" in wrong.stderr
+    assert not (tmp_path / "d").exists()

@@ -16,7 +16,10 @@ from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
 from marketplace.state import DatasetSpec, ListingState
 
-__all__ = ["Provider"]
+__all__ = ["RIVALS_SURVEYED", "Provider"]
+
+#: How many competing offers a provider looks at when it (re)prices a listing.
+RIVALS_SURVEYED = 20
 
 
 class Provider(Participant[ProviderPopulation]):
@@ -85,7 +88,7 @@ class Provider(Participant[ProviderPopulation]):
     def price(self, listing: ListingState, days_since_last: float) -> None:
         rivals = tuple(
             other.price_fen
-            for other in self.exchange.offers(listing.spec.category)
+            for other in self.exchange.nearby_offers(listing, RIVALS_SURVEYED)
             if other.provider != self.identity.id
         )
         seen = PriceObservation(

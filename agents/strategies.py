@@ -79,7 +79,8 @@ def make_strategy(kind: StrategyKind, name: str, params: dict[str, Any] | None =
 
 @dataclass(frozen=True, slots=True)
 class PriceObservation:
-    """What a provider sees when (re)pricing a listing."""
+    """What a provider sees when (re)pricing a listing; ``rival_prices_fen`` are the prices of
+    the competing offers listed nearest to it (a bounded survey, see ``RIVALS_SURVEYED``)."""
 
     unit_cost_fen: int
     current_fen: int | None

@@ -114,6 +114,16 @@ class Exchange:
             self._rebuild(category)
         return self._offers.get(category, ())
 
+    def nearby_offers(self, listing: ListingState, count: int) -> Sequence[Offer]:
+        """Up to ``count`` offers listed nearest to ``listing`` in its category (itself
+        excluded): the competitors a provider surveys, at a cost that does not grow with the
+        market."""
+        offers = self.offers(listing.spec.category)
+        slot = self._offer_slot.get(listing.listing, len(offers))
+        low = max(0, slot - count // 2)
+        page = offers[low : low + count + 1]
+        return [offer for offer in page if offer.listing != listing.listing][:count]
+
     def offer_changed(self, listing: ListingState) -> None:
         """A listing's price or certificate changed: update its place in the catalogue (O(1))."""
         category = listing.spec.category

@@ -76,5 +76,6 @@ class Buyer(Participant[BuyerPopulation]):
     def destination(self) -> str:
         spec = self.spec
         if spec.cross_border_share and self.rng.random() < spec.cross_border_share:
-            return spec.foreign_destinations[int(self.rng.integers(len(spec.foreign_destinations)))]
-        return spec.home
+            pick = int(self.rng.integers(len(spec.foreign_destinations)))
+            return str(spec.foreign_destinations[pick])
+        return str(spec.home)

@@ -23,6 +23,6 @@ class Participant(Generic[SpecT]):
     ) -> None:
         self.identity = identity
         self.exchange = exchange
-        self.spec = spec
+        self.spec: SpecT = spec
         self.rng = rng
         self.strategy: Any = make_strategy(spec.strategy_kind, spec.strategy, spec.strategy_params)

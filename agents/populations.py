@@ -16,6 +16,13 @@ from marketplace.pricing import MECHANISMS, make_mechanism
 
 __all__ = ["AssessorPopulation", "BuyerPopulation", "Population", "ProviderPopulation"]
 
+Licence = Literal["download", "api", "compute-in-place"]
+
+
+def _default_licence_weights() -> dict[Licence, int]:
+    return {"download": 5, "api": 3, "compute-in-place": 2}
+
+
 DEFAULT_CATEGORIES = ["mobility", "finance", "health", "retail", "energy", "manufacturing"]
 Country = str
 
@@ -95,9 +102,7 @@ class BuyerPopulation(_Population):
     value_fen: Distribution = LogNormal(median=600_000, sigma=0.8)
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
     consideration_set: int = Field(default=20, gt=0)
-    licence_weights: dict[Literal["download", "api", "compute-in-place"], int] = Field(
-        default_factory=lambda: {"download": 5, "api": 3, "compute-in-place": 2}
-    )
+    licence_weights: dict[Licence, int] = Field(default_factory=_default_licence_weights)
     duration_days: int = Field(default=365, gt=0)
     home: Country = Field(default="CN", min_length=2, max_length=2)
     cross_border_share: float = Field(default=0.0, ge=0, le=1)

@@ -14,7 +14,7 @@ from agents.strategies import PriceObservation, PricingStrategy
 from ledger import Identity
 from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
-from marketplace.state import DatasetSpec, ListingState
+from marketplace.state import Classification, DatasetSpec, ListingState
 
 __all__ = ["RIVALS_SURVEYED", "Provider"]
 
@@ -47,7 +47,7 @@ class Provider(Participant[ProviderPopulation]):
         pi_subjects = max(1, round(spec.pi_subjects.sample(rng))) if personal else 0
         sensitive = personal and rng.random() < spec.sensitive_share
         roll = rng.random()
-        classification = (
+        classification: Classification = (
             "core"
             if roll < spec.core_share
             else "important"

@@ -1,0 +1,33 @@
+"""The exchange: the five-stage chain (storage → rights → pricing → trading → operation), its
+vocabulary of ledger entries, pricing plug-ins, the cross-border hook, metrics and invariants
+as folds over the ledger. Never imports ``agents`` or ``scenarios``."""
+
+from marketplace.config import ExchangeConfig
+from marketplace.crossborder_hook import GateDecision, OpenBorders, TransferGate
+from marketplace.entries import AUTHORIZATION, BODY_MODELS, check_body
+from marketplace.errors import InsufficientFundsError, MarketError
+from marketplace.exchange import Exchange
+from marketplace.invariants import InvariantResult, check_invariants
+from marketplace.metrics import LedgerFold, Metrics, fold
+from marketplace.pricing import PricingMechanism, make_mechanism, register_mechanism
+
+__all__ = [
+    "AUTHORIZATION",
+    "BODY_MODELS",
+    "Exchange",
+    "ExchangeConfig",
+    "GateDecision",
+    "InsufficientFundsError",
+    "InvariantResult",
+    "LedgerFold",
+    "MarketError",
+    "Metrics",
+    "OpenBorders",
+    "PricingMechanism",
+    "TransferGate",
+    "check_body",
+    "check_invariants",
+    "fold",
+    "make_mechanism",
+    "register_mechanism",
+]

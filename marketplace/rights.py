@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import simpy
+from simpy.resources.store import StoreGet
 
 from ledger import Identity
 from marketplace.config import RightsConfig
@@ -59,7 +60,7 @@ class Rights:
         self.queue.put(Application(application_id, listing, entry.time, decided))
         return decided
 
-    def next_application(self) -> simpy.events.StoreGet:
+    def next_application(self) -> StoreGet:
         """For assessors: the event of the next application in the queue (FIFO)."""
         return self.queue.get()
 

@@ -76,20 +76,24 @@ class Trading:
         certificate = listing.certificate
         now = exchange.now_s()
         if certificate is None:
-            return self._reject(order, "no-certificate", "the listing has no rights certificate")
+            self._reject(order, "no-certificate", "the listing has no rights certificate")
+            return None
         if not certificate.valid_at(now):
             detail = f"certificate {certificate.certificate} expired at {certificate.valid_until}"
-            return self._reject(order, "certificate-expired", detail)
+            self._reject(order, "certificate-expired", detail)
+            return None
         price = listing.price_fen
         if not exchange.accounts.can_pay(order.buyer, price):
             balance = exchange.accounts.balance(order.buyer)
-            return self._reject(order, "insufficient-funds", f"price {price}, balance {balance}")
+            self._reject(order, "insufficient-funds", f"price {price}, balance {balance}")
+            return None
         decision = GateDecision("allowed", (), 0, ())
         cross_border = order.destination != listing.spec.origin
         if cross_border:
             decision = self.gate.evaluate(transfer_facts(listing, order))
             if decision.outcome in ("forbidden", "needs-information"):
-                return self._reject(order, decision.outcome, "; ".join(decision.rules))
+                self._reject(order, decision.outcome, "; ".join(decision.rules))
+                return None
         return self._contract(order, listing, price, cross_border, decision)
 
     def _contract(
@@ -150,4 +154,3 @@ class Trading:
     def _reject(self, order: Order, reason: Any, detail: str) -> None:
         body = TradeRejected(buyer=order.buyer, listing=order.listing, reason=reason, detail=detail)
         self.exchange.record("trade.rejected", body, [self.exchange.operator])
-        return None

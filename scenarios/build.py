@@ -63,7 +63,7 @@ class World:
         gc.freeze()
         gc.set_threshold(50_000, threshold[1], threshold[2])
         try:
-            day = 0
+            day = 0.0
             while day < days:
                 day = min(days, day + 1)
                 self.env.run(until=day)

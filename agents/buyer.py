@@ -11,7 +11,7 @@ import simpy
 
 from agents.participant import Participant
 from agents.populations import BuyerPopulation
-from agents.strategies import PurchaseObservation, PurchaseStrategy
+from agents.strategies import PurchaseObservation, PurchaseStrategy, value_of
 from ledger import Identity
 from marketplace.exchange import Exchange
 from marketplace.state import Offer, Order
@@ -28,8 +28,13 @@ class Buyer(Participant[BuyerPopulation]):
         exchange: Exchange,
         spec: BuyerPopulation,
         rng: np.random.Generator,
+        arrivals: np.random.Generator,
     ) -> None:
+        """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
+        arrive, so a variant that changes the choices leaves every arrival time as it was
+        (common random numbers)."""
         super().__init__(identity, exchange, spec, rng)
+        self.arrivals = arrivals
         self._licences = sorted(spec.licence_weights)
         weights = [spec.licence_weights[name] for name in self._licences]
         total = sum(weights)
@@ -45,20 +50,22 @@ class Buyer(Participant[BuyerPopulation]):
         mean_gap = 1.0 / spec.arrival_rate_per_day
         categories = spec.categories
         while True:
-            yield env.timeout(rng.exponential(mean_gap))
+            yield env.timeout(self.arrivals.exponential(mean_gap))
             category = categories[int(rng.random() * len(categories))]
             value = max(1, round(spec.value_fen.sample(rng)))
             seen = PurchaseObservation(value, self.consider(category))
             choice = self.strategy.decide(seen)
             if choice is None:
                 continue
+            offer = next(o for o in seen.offers if o.listing == choice)
             order = Order(
                 buyer=self.identity.id,
                 listing=choice,
                 licence=self._licences[bisect.bisect_right(self._licence_cdf, rng.random())],
                 duration_days=spec.duration_days,
                 destination=self.destination(),
-                value_fen=value,
+                value_fen=value_of(value, offer),
+                price_fen=offer.price_fen,
             )
             yield env.process(self.exchange.trading.purchase(order))
 

@@ -6,12 +6,13 @@ each into agents with their own random streams.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.strategies import STRATEGIES, StrategyKind, make_strategy, strategy_names
 from marketplace.distributions import Beta, Distribution, LogNormal, UniformInt
+from marketplace.errors import MarketError
 from marketplace.pricing import MECHANISMS, make_mechanism
 
 __all__ = ["AssessorPopulation", "BuyerPopulation", "Population", "ProviderPopulation"]
@@ -24,7 +25,8 @@ def _default_licence_weights() -> dict[Licence, int]:
 
 
 DEFAULT_CATEGORIES = ["mobility", "finance", "health", "retail", "energy", "manufacturing"]
-Country = str
+#: ISO 3166-1 alpha-2, upper case ("CN", "SG", "HK", "DE"...).
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
 class _Population(BaseModel):
@@ -67,7 +69,7 @@ class ProviderPopulation(_Population):
     sensitive_share: float = Field(default=0.1, ge=0, le=1)
     important_share: float = Field(default=0.05, ge=0, le=1)
     core_share: float = Field(default=0.0, ge=0, le=1)
-    origin: Country = Field(default="CN", min_length=2, max_length=2)
+    origin: Country = "CN"
     quality_pct: Distribution = Beta(a=5, b=3, low=0, high=100)
     unit_cost_fen: Distribution = LogNormal(median=200_000, sigma=0.6)
     pricing: str = "posted"
@@ -86,7 +88,7 @@ class ProviderPopulation(_Population):
     def _mechanism_params(self) -> ProviderPopulation:
         try:
             make_mechanism(self.pricing, self.pricing_params)
-        except TypeError as exc:
+        except (TypeError, MarketError) as exc:
             raise ValueError(f"pricing_params for {self.pricing!r}: {exc}") from None
         return self
 
@@ -104,9 +106,15 @@ class BuyerPopulation(_Population):
     consideration_set: int = Field(default=20, gt=0)
     licence_weights: dict[Licence, int] = Field(default_factory=_default_licence_weights)
     duration_days: int = Field(default=365, gt=0)
-    home: Country = Field(default="CN", min_length=2, max_length=2)
+    home: Country = "CN"
     cross_border_share: float = Field(default=0.0, ge=0, le=1)
     foreign_destinations: list[Country] = Field(default_factory=lambda: ["SG", "HK", "DE", "US"])
+
+    @model_validator(mode="after")
+    def _somewhere_to_go(self) -> BuyerPopulation:
+        if self.cross_border_share > 0 and not self.foreign_destinations:
+            raise ValueError("cross_border_share > 0 needs at least one foreign_destinations entry")
+        return self
 
     @field_validator("licence_weights")
     @classmethod

@@ -20,6 +20,8 @@ __all__ = ["RIVALS_SURVEYED", "Provider"]
 
 #: How many competing offers a provider looks at when it (re)prices a listing.
 RIVALS_SURVEYED = 20
+#: Extra days before expiry at which a provider applies to renew a certificate (review time).
+RENEWAL_LEAD_DAYS = 30
 
 
 class Provider(Participant[ProviderPopulation]):
@@ -104,10 +106,19 @@ class Provider(Participant[ProviderPopulation]):
         listing.sales_at_last_quote = listing.sales
 
     def reprice(self) -> Generator[simpy.Event, Any, None]:
-        """Process: every review period, reprice every listing from what it sold."""
+        """Process: every review period, reprice every listing from what it sold, and apply
+        again for certificates that would expire before the next review (renewal)."""
         env = self.exchange.env
         period = self.spec.reprice_every_days
         while True:
             yield env.timeout(period)
+            horizon = self.exchange.now_s() + round((period + RENEWAL_LEAD_DAYS) * 86_400)
             for listing in self.listings:
                 self.price(listing, days_since_last=period)
+                certificate = listing.certificate
+                if (
+                    certificate is not None
+                    and certificate.valid_until <= horizon
+                    and not listing.application_pending
+                ):
+                    self.exchange.rights.apply(self.identity, listing)

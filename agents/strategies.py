@@ -17,10 +17,14 @@ and naming it in the scenario: ``strategy = "undercut"``, ``strategy_params = {s
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
 
 from marketplace.state import Offer
 
@@ -35,6 +39,7 @@ __all__ = [
     "make_strategy",
     "register",
     "strategy_names",
+    "value_of",
 ]
 
 StrategyKind = Literal["pricing", "purchase", "review"]
@@ -68,10 +73,40 @@ def make_strategy(kind: StrategyKind, name: str, params: dict[str, Any] | None =
     except KeyError:
         allowed = ", ".join(repr(n) for n in strategy_names(kind))
         raise ValueError(f"unknown {kind} strategy {name!r}; allowed: {allowed}") from None
+    checked = _checked_params(kind, name, factory, params or {})
     try:
-        return factory(**(params or {}))
-    except TypeError as exc:
-        raise ValueError(f"{kind} strategy {name!r}: bad parameters ({exc})") from None
+        return factory(**checked)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{kind} strategy {name!r}: {exc}") from None
+
+
+def _checked_params(
+    kind: StrategyKind, name: str, factory: Callable[..., Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Each parameter validated strictly against the strategy's field type (an int parameter
+    must be an int: a float would leak into prices in fen), unknown ones refused by name."""
+    if isinstance(factory, type) and dataclasses.is_dataclass(factory):
+        hints = typing.get_type_hints(factory)
+        fields = {f.name for f in dataclasses.fields(factory)}
+    else:  # a plain callable: its own signature checks the parameters
+        hints, fields = {}, set(params)
+    checked: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in fields:
+            allowed = ", ".join(sorted(fields)) or "none"
+            raise ValueError(
+                f"{kind} strategy {name!r}: unknown parameter {key!r}; allowed: {allowed}"
+            )
+        try:
+            checked[key] = (
+                TypeAdapter(hints[key]).validate_python(value, strict=True)
+                if key in hints
+                else value
+            )
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"]
+            raise ValueError(f"{kind} strategy {name!r}: {key} = {value!r}: {problem}") from None
+    return checked
 
 
 # -- observations ---------------------------------------------------------------------------
@@ -168,8 +203,8 @@ class DemandAdaptive:
 # -- buyers: purchase -----------------------------------------------------------------------
 
 
-def _value(value_fen: int, offer: Offer) -> int:
-    """A buyer values data in proportion to its quality."""
+def value_of(value_fen: int, offer: Offer) -> int:
+    """A buyer values data in proportion to its quality (``value_fen`` is for perfect data)."""
     return value_fen * offer.quality_pct // 100
 
 
@@ -183,7 +218,7 @@ class BestSurplus:
         for offer in seen.offers:
             if not offer.certified:
                 continue
-            surplus = _value(seen.value_fen, offer) - offer.price_fen
+            surplus = value_of(seen.value_fen, offer) - offer.price_fen
             if surplus > 0 and (best is None or (surplus, offer.listing) > best):
                 best = (surplus, offer.listing)
         return None if best is None else best[1]
@@ -198,7 +233,7 @@ class Cheapest:
         fitting = [
             (o.price_fen, o.listing)
             for o in seen.offers
-            if o.certified and _value(seen.value_fen, o) >= o.price_fen
+            if o.certified and value_of(seen.value_fen, o) >= o.price_fen
         ]
         return min(fitting)[1] if fitting else None
 
@@ -211,7 +246,7 @@ class Naive:
     def decide(self, seen: PurchaseObservation) -> str | None:
         best: tuple[int, str] | None = None
         for offer in seen.offers:
-            surplus = _value(seen.value_fen, offer) - offer.price_fen
+            surplus = value_of(seen.value_fen, offer) - offer.price_fen
             if surplus > 0 and (best is None or (surplus, offer.listing) > best):
                 best = (surplus, offer.listing)
         return None if best is None else best[1]
@@ -232,6 +267,10 @@ class QualityLogistic:
     midpoint_pct: float = 45.0
     scale_pct: float = 8.0
     strictness_pct: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.scale_pct <= 0:
+            raise ValueError("scale_pct must be > 0")
 
     def decide(self, seen: ReviewObservation) -> ReviewDecision:
         midpoint = self.midpoint_pct

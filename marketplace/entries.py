@@ -170,6 +170,7 @@ class TradeRejected(_Body):
         "insufficient-funds",
         "forbidden",
         "needs-information",
+        "price-changed",
     ]
     detail: str
 

@@ -95,14 +95,26 @@ class Exchange:
         self.accounts.open(identity.id, endowment_fen)
         body = AccountOpen(account=identity.id, role=identity.role, endowment_fen=endowment_fen)
         self.record("account.open", body, [self.operator])
+        if identity.role == "buyer":
+            self.charge_membership(identity.id)
+
+    def charge_membership(self, account: str) -> None:
+        """Charge a buyer the membership fee for one period (as much of it as it holds)."""
         fees = self.config.fees
-        if identity.role == "buyer" and fees.membership_fee_fen:
-            fee = min(fees.membership_fee_fen, endowment_fen)
-            self.accounts.move(identity.id, "exchange", fee)
-            membership = MembershipFee(
-                account=identity.id, fee_fen=fee, period_days=fees.membership_period_days
-            )
-            self.record("operation.membership", membership, [self.operator])
+        fee = min(fees.membership_fee_fen, self.accounts.balance(account))
+        if fee <= 0:
+            return
+        self.accounts.move(account, "exchange", fee)
+        membership = MembershipFee(
+            account=account, fee_fen=fee, period_days=fees.membership_period_days
+        )
+        self.record("operation.membership", membership, [self.operator])
+
+    def renew_memberships(self) -> None:
+        """A new membership period: every buyer pays its fee again."""
+        for identity_id, identity in self.identities.items():
+            if identity.role == "buyer":
+                self.charge_membership(identity_id)
 
     def offers(self, category: str) -> Sequence[Offer]:
         """The priced listings of a category, as the catalogue shows them to buyers.

@@ -56,6 +56,7 @@ class Rights:
             application=application_id, listing=listing.listing, rights=list(RIGHTS)
         )
         entry = self.exchange.record("rights.application", body, [provider])
+        listing.application_pending = True
         decided = self.exchange.env.event()
         self.queue.put(Application(application_id, listing, entry.time, decided))
         return decided
@@ -96,6 +97,7 @@ class Rights:
         )
         entry = self.exchange.record("rights.decision", body, [assessor])
         listing.rights_decided = True
+        listing.application_pending = False
         certificate = None
         if certificate_id is not None:
             certificate = CertificateState(

@@ -62,6 +62,7 @@ class ListingState:
     quote_seq: int | None = None
     certificate: CertificateState | None = None
     rights_decided: bool = False
+    application_pending: bool = False
     sales: int = 0
     sales_at_last_quote: int = 0
 
@@ -86,7 +87,8 @@ class Order:
     licence: Licence
     duration_days: int
     destination: str
-    value_fen: int  # the buyer's private value (research ground truth)
+    value_fen: int  # the buyer's private value for this listing (research ground truth)
+    price_fen: int  # the price the buyer saw and accepts; a higher price at matching is refused
 
 
 @dataclass(slots=True)

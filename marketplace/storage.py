@@ -41,6 +41,7 @@ class Storage:
         self.ingest = simpy.Resource(exchange.env, capacity=config.capacity)
         self._listed_count: dict[str, int] = {}
         self._billed_until: dict[str, int] = {}  # listing -> seconds hosting is billed up to
+        self._carry: dict[str, int] = {}  # listing -> accrued fraction of a fen (× 1024 × 86400)
         self._last_bill_s = 0
 
     def list_dataset(
@@ -77,7 +78,8 @@ class Storage:
     def bill_hosting(self) -> None:
         """Charge every provider for GB-days hosted since the last bill (one entry per period).
 
-        ``fen = size_mb × rate × seconds / (1024 × 86 400)``, floored per listing, in integers.
+        ``fen = size_mb × rate × seconds / (1024 × 86 400)`` in integers; the fraction of a fen
+        left over is carried to the next bill, so small datasets are billed in full over time.
         Providers may go into debt for hosting: the exchange keeps hosting the data.
         """
         now = self.exchange.now_s()
@@ -87,10 +89,11 @@ class Storage:
             if now <= since:
                 continue
             listing = self.exchange.listings[listing_id]
-            fen = listing.spec.size_mb * rate * (now - since) // (MB_PER_GB * 86_400)
+            accrued = listing.spec.size_mb * rate * (now - since) + self._carry.get(listing_id, 0)
+            fen, self._carry[listing_id] = divmod(accrued, MB_PER_GB * 86_400)
+            self._billed_until[listing_id] = now
             if fen:
                 charges[listing.provider] = charges.get(listing.provider, 0) + fen
-                self._billed_until[listing_id] = now
         if charges:
             for provider, fen in charges.items():
                 self.exchange.accounts.move(provider, EXCHANGE_ACCOUNT, fen, allow_debt=True)

@@ -69,7 +69,7 @@ class Trading:
         exchange = self.exchange
         with self.desk.request() as seat:
             yield seat
-            yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
+            yield exchange.env.timeout(max(0.0, self.config.matching_days.sample(self.rng)))
         listing = exchange.listings.get(order.listing)
         if listing is None or listing.price_fen is None:
             raise MarketError(f"{order.buyer} ordered {order.listing}, which is not on offer")
@@ -83,6 +83,10 @@ class Trading:
             self._reject(order, "certificate-expired", detail)
             return None
         price = listing.price_fen
+        if price > order.price_fen:
+            detail = f"price rose from {order.price_fen} to {price} before matching"
+            self._reject(order, "price-changed", detail)
+            return None
         if not exchange.accounts.can_pay(order.buyer, price):
             balance = exchange.accounts.balance(order.buyer)
             self._reject(order, "insufficient-funds", f"price {price}, balance {balance}")

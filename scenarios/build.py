@@ -117,6 +117,7 @@ def build(
     operator_agent = Operator(exchange)
     env.process(operator_agent.run_settlement_cycles())
     env.process(operator_agent.run_hosting_billing())
+    env.process(operator_agent.run_membership_renewals())
     for population in scenario.population:
         _populate(world, population, streams, keys)
     return world
@@ -139,7 +140,8 @@ def _populate(
             env.process(provider.bring_datasets_to_market())
             env.process(provider.reprice())
         elif isinstance(population, BuyerPopulation):
-            buyer = Buyer(identity, exchange, population, rng)
+            arrivals = streams.generator(f"buyer/{identity.id}/arrivals")
+            buyer = Buyer(identity, exchange, population, rng, arrivals)
             world.buyers.append(buyer)
             env.process(buyer.shop())
         else:

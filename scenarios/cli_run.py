@@ -105,9 +105,13 @@ def _report(result: RunResult, console: Console) -> None:
 @one_line_errors
 def run(
     scenario: ScenarioArg,
-    seed: Annotated[int | None, typer.Option(min=0, help="Override the scenario's seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, max=2**63 - 1, help="Override the scenario's seed.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory (must be new).")] = None,
-    days: Annotated[float | None, typer.Option(min=0.001, help="Override sim-days.")] = None,
+    days: Annotated[
+        float | None, typer.Option(min=0.001, max=36_500, help="Override sim-days.")
+    ] = None,
     no_rerun: Annotated[
         bool, typer.Option("--no-rerun", help="Skip the same-seed rerun (invariant 5).")
     ] = False,

@@ -251,8 +251,16 @@ def test_unknown_strategy_error_lists_the_allowed_names() -> None:
 
 
 def test_bad_strategy_parameters_are_reported() -> None:
-    with pytest.raises(ValueError, match="pricing strategy 'markup': bad parameters"):
+    unknown = r"pricing strategy 'markup': unknown parameter 'markdown_bp'; allowed: markup_bp"
+    with pytest.raises(ValueError, match=unknown):
         make_strategy("pricing", "markup", {"markdown_bp": 10})
+    # An int parameter must be an int: a float would leak into prices in fen.
+    with pytest.raises(ValueError, match=r"markup_bp = 1\.5: Input should be a valid integer"):
+        make_strategy("pricing", "markup", {"markup_bp": 1.5})
+    with pytest.raises(ValueError, match=r"markup_bp = 'x'"):
+        make_strategy("pricing", "markup", {"markup_bp": "x"})
+    with pytest.raises(ValueError, match="scale_pct must be > 0"):
+        make_strategy("review", "quality-logistic", {"scale_pct": 0})
 
 
 def test_a_name_cannot_be_registered_twice() -> None:

@@ -86,7 +86,8 @@ def dataset(**fields: Any) -> DatasetSpec:
 
 
 def order(buyer: Identity, listing: ListingState, /, **fields: Any) -> Order:
-    base = Order(buyer.id, listing.listing, "download", 30, "CN", value_fen=5_000)
+    seen = listing.price_fen if listing.price_fen is not None else 0
+    base = Order(buyer.id, listing.listing, "download", 30, "CN", value_fen=5_000, price_fen=seen)
     return replace(base, **fields)
 
 

@@ -16,6 +16,7 @@ from marketplace.crossborder_hook import GateDecision
 from marketplace.distributions import Constant
 from marketplace.entries import Contract, CrossBorderMechanism, TradeRejected, check_body
 from marketplace.errors import MarketError
+from marketplace.pricing import PostedPrice
 from marketplace.state import ContractState
 from tests.marketplace.setup import DAY, ENDOWMENT, Market, dataset, exact_config, market, order
 
@@ -284,3 +285,15 @@ def test_an_allowed_transfer_needs_no_mechanism(tmp_path: Path) -> None:
     assert contract.body.cross_border and contract.body.required_mechanisms == []
     assert m.facts("crossborder.mechanism") == []
     assert len(gate.seen) == 1
+
+
+def test_an_order_is_refused_when_the_price_rose_after_the_buyer_saw_it(tmp_path: Path) -> None:
+    m = market(tmp_path)
+    listing = m.offer(price_fen=1_000)
+    seen = order(m.buyer, listing)  # the buyer accepts 1,000 fen
+    m.exchange.pricing.quote(m.provider, listing, PostedPrice(floor_bp=0), 1_200)
+    assert m.run(m.exchange.trading.purchase(seen)) is None
+    [rejected] = m.facts("trade.rejected")
+    assert rejected.body.reason == "price-changed"
+    assert m.facts("trade.contract") == []
+    assert m.exchange.accounts.balance(m.buyer.id) == ENDOWMENT

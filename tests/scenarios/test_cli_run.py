@@ -111,3 +111,47 @@ def test_keystore_runs_sign_with_stored_random_keys(tmp_path: Path) -> None:
     wrong = run("d", "keys", {**os.environ, "DXSIM_KEYSTORE_PASSPHRASE": "wrong"})
     assert wrong.returncode == 2 and "wrong passphrase" in wrong.stderr
     assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'pricing = "posted"',
+            'pricing = "cost-plus"\npricing_params = { markup_bp = -1 }',
+            "markup_bp",
+        ),
+        (
+            "cross_border_share = 0.0",
+            "cross_border_share = 0.5\nforeign_destinations = []",
+            "foreign_destinations",
+        ),
+        ("cross_border_share = 0.0", 'home = "cn"', "home"),
+        (
+            "strategy_params = { start_markup_bp = 8000,",
+            "strategy_params = { start_markup_bp = 1.5,",
+            "start_markup_bp = 1.5",
+        ),
+        (
+            'strategy = "quality-logistic"',
+            'strategy = "quality-logistic"\nstrategy_params = { scale_pct = 0 }',
+            "scale_pct must be > 0",
+        ),
+    ],
+)
+def test_inputs_that_would_crash_mid_run_are_refused_up_front(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in BASELINE
+    path = tmp_path / "odd.toml"
+    path.write_text(BASELINE.replace(old, new, 1))
+    done = dxsim("validate", str(path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"dxsim: error: {path}:") and expected in done.stderr
+
+
+def test_out_of_range_overrides_are_usage_errors(tmp_path: Path) -> None:
+    for flag, value in (("--days", "40000"), ("--seed", str(2**63))):
+        done = dxsim("run", "baseline", flag, value, "--out", str(tmp_path / "x"))
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert not (tmp_path / "x").exists()

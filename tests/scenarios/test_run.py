@@ -63,7 +63,8 @@ def test_baseline_runs_end_to_end(baseline_run: RunResult) -> None:
     assert m.listings > 100 and 0 < m.rights_approvals < m.rights_applications
     assert m.delivered + m.failed + m.in_escrow == m.trades
     assert m.fees_supplier_fen > 0 and m.fees_membership_fen == 200 * 500_000
-    assert m.endowments_fen == sum(m.balances_fen.values())
+    # two folds of the same entries by different paths: fee lines vs the exchange's balance
+    assert m.balances_fen["exchange"] == m.fees_total_fen
     assert m.total_surplus_fen > 0 and 0 < m.hhi < 10_000 and 0 <= m.gini < 1
     run_dir = baseline_run.out
     for name in ("scenario.toml", "scenario.json", "ledger.db", "metrics.json", "invariants.json"):

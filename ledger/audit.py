@@ -15,7 +15,6 @@ hashes into the Merkle tree in order.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time as clock
 from collections import deque
@@ -30,7 +29,8 @@ from ledger.entry import parse_leaf, signing_input
 from ledger.errors import CheckpointError, EncodingError, LedgerError, StoreError
 from ledger.identity import PublicIdentity
 from ledger.log import GENESIS_KIND, IDENTITY_KIND, LOG_ROLE, AuthorizationTable
-from ledger.merkle import MerkleTree
+from ledger.merkle import MerkleTree, leaf_hash
+from ledger.merkle import root as merkle_root
 from ledger.store import EntryRow, Store, resolve_url
 
 __all__ = ["AuditReport", "BodyCheck", "Finding", "KeyMismatchError", "audit"]
@@ -149,7 +149,7 @@ def _check_row(row: EntryRow, expected: int, ctx: _Context) -> tuple[bytes, byte
         problem = ctx.body_check(kind, parsed.body)
         if problem is not None:
             raise _Bad(Finding(seq, kind, actor, f"body does not parse: {problem}"))
-    return hashlib.sha256(b"\x00" + leaf).digest(), parsed.prev
+    return leaf_hash(leaf), parsed.prev
 
 
 def _check_chunk(rows: list[EntryRow], start: int, ctx: _Context) -> _ChunkResult:
@@ -260,7 +260,7 @@ def _audit(
     except _Bad as bad:
         return AuditReport(
             entries=0,
-            root=hashlib.sha256(b"").digest(),
+            root=merkle_root([]),
             checkpoints=len(store.checkpoints()),
             verified_checkpoints=0,
             uncovered=0,

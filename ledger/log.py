@@ -24,7 +24,7 @@ from ledger.entry import (
 )
 from ledger.errors import AuthorizationError, LedgerError, SignatureError
 from ledger.identity import Identity, PublicIdentity
-from ledger.merkle import MerkleTree
+from ledger.merkle import MerkleTree, leaf_hash
 from ledger.store import EntryRow, Store, resolve_url
 from ledger.verifier import BackgroundVerifier
 
@@ -271,7 +271,7 @@ class Ledger:
 
     def _commit(self, entry: Entry) -> None:
         leaf = entry.leaf
-        digest = hashlib.sha256(b"\x00" + leaf).digest()
+        digest = leaf_hash(leaf)
         self.tree.append_leaf_hash(digest)
         self._prev = digest
         self._rows.append((entry.seq, entry.time, entry.kind, entry.actor, leaf))
@@ -330,4 +330,4 @@ class Ledger:
     def _stored_leaf_hashes(self, start: int, end: int) -> list[bytes]:
         """Leaf hashes for ``[start, end)``: persisted rows first, then the open batch."""
         self.flush()
-        return [hashlib.sha256(b"\x00" + leaf).digest() for leaf in self.store.leaves(start, end)]
+        return self.store.leaf_hashes(start, end)

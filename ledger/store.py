@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from ledger.errors import StoreError
+from ledger.merkle import leaf_hash
 
 __all__ = ["SCHEMA_VERSION", "EntryRow", "Store", "resolve_url"]
 
@@ -238,6 +239,10 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [bytes(r[0]) for r in conn.execute(query)]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        """RFC 6962 leaf hashes of seqs ``[start, end)``: what Merkle proofs read from the store."""
+        return [leaf_hash(leaf) for leaf in self.leaves(start, end)]
 
     def entry_row(self, seq: int) -> EntryRow | None:
         query = select(

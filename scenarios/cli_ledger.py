@@ -82,17 +82,9 @@ def verify(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _leaf_hash_source(store: Store) -> merkle.LeafHashSource:
-    def read(start: int, end: int) -> list[bytes]:
-        return [merkle.leaf_hash(leaf) for leaf in store.leaves(start, end)]
-
-    return read
-
-
 def _tree(store: Store) -> merkle.MerkleTree:
-    source = _leaf_hash_source(store)
     hashes = (merkle.leaf_hash(row[4]) for rows in store.iter_rows() for row in rows)
-    return merkle.MerkleTree.from_leaf_hashes(hashes, leaf_hashes=source)
+    return merkle.MerkleTree.from_leaf_hashes(hashes, leaf_hashes=store.leaf_hashes)
 
 
 def _b64(data: bytes) -> str:

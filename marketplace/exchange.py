@@ -17,7 +17,7 @@ from ledger import Entry, Identity, Ledger
 from marketplace.accounts import Accounts
 from marketplace.config import ExchangeConfig
 from marketplace.crossborder_hook import OpenBorders, TransferGate
-from marketplace.entries import AccountOpen, MembershipFee
+from marketplace.entries import EXCHANGE_ACCOUNT, AccountOpen, MembershipFee
 from marketplace.errors import MarketError
 from marketplace.operation import Operation
 from marketplace.pricing.stage import Pricing
@@ -58,7 +58,7 @@ class Exchange:
         self.operator = operator
         self.config = config
         self.accounts = Accounts()
-        self.identities: dict[str, Identity] = {operator.id: operator}
+        self.identities: dict[str, Identity] = {}  # filled by admit(), the operator first
         self.listings: dict[str, ListingState] = {}
         # The catalogue as buyers see it, kept current per change: offers by category, where
         # each listing sits in its category's list, and when the category's first certificate
@@ -88,7 +88,7 @@ class Exchange:
 
         Buyers also pay the membership fee on joining (Shanghai Data Exchange schedule).
         """
-        if identity.id in self.identities and identity is not self.operator:
+        if identity.id in self.identities:
             raise MarketError(f"{identity.id!r} is already admitted")
         self.identities[identity.id] = identity
         self.ledger.register(identity, self.now_s())
@@ -104,7 +104,7 @@ class Exchange:
         fee = min(fees.membership_fee_fen, self.accounts.balance(account))
         if fee <= 0:
             return
-        self.accounts.move(account, "exchange", fee)
+        self.accounts.move(account, EXCHANGE_ACCOUNT, fee)
         membership = MembershipFee(
             account=account, fee_fen=fee, period_days=fees.membership_period_days
         )

@@ -5,7 +5,7 @@ These are the simulator's in-memory view; each change to them is also an entry o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
@@ -107,4 +107,3 @@ class ContractState:
     seq: int
     outcome: Literal["pending", "delivered", "failed"] = "pending"
     delivered_at: int = 0
-    extra: dict[str, int] = field(default_factory=dict)

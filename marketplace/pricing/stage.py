@@ -52,6 +52,5 @@ class Pricing:
         listing.price_fen = quote.price_fen
         listing.mechanism = mechanism.name
         listing.quote_seq = entry.seq
-        listing.sales_at_last_quote = listing.sales
         self.exchange.offer_changed(listing)
         return quote.price_fen

@@ -171,9 +171,6 @@ class Ledger:
     def root(self) -> bytes:
         return self.tree.root()
 
-    def identity(self, identity_id: str) -> PublicIdentity | None:
-        return self._identities.get(identity_id)
-
     # -- writing ----------------------------------------------------------------------------
     def register(self, identity: Identity | PublicIdentity, time: int = 0) -> Entry:
         """Admit a signer: a ``ledger.identity`` entry signed by the log."""

@@ -60,9 +60,6 @@ class Scenario(_Section):
             raise ValueError(f"one [[population]] table per kind; repeated: {repeated}")
         return populations
 
-    def of_kind(self, kind: str) -> BaseModel | None:
-        return next((p for p in self.population if p.kind == kind), None)
-
     def with_overrides(self, *, seed: int | None = None, days: float | None = None) -> Scenario:
         """The same scenario with the run's seed or length replaced (CLI flags)."""
         run = self.run.model_copy(

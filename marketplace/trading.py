@@ -98,7 +98,7 @@ class Trading:
             if decision.outcome in ("forbidden", "needs-information"):
                 self._reject(order, decision.outcome, "; ".join(decision.rules))
                 return None
-        return self._contract(order, listing, price, cross_border, decision)
+        return self._contract(order, listing, price, cross_border, decision, now)
 
     def _contract(
         self,
@@ -107,6 +107,7 @@ class Trading:
         price: int,
         cross_border: bool,
         decision: GateDecision,
+        now: int,
     ) -> ContractState:
         exchange = self.exchange
         assert listing.certificate is not None and listing.quote_seq is not None
@@ -128,7 +129,7 @@ class Trading:
             cross_border=cross_border,
             required_mechanisms=list(required),
             quote_seq=listing.quote_seq,
-            ordered_at=exchange.now_s(),
+            ordered_at=now,
             research={
                 "buyer_value_fen": order.value_fen,
                 "provider_cost_fen": listing.spec.unit_cost_fen,

@@ -98,7 +98,14 @@ def validate(model: type[M], data: dict[str, Any], source: str, path: Path | Non
         found: dict[str, ScenarioError] = {}  # a union's members fail on one field: merge
         # In file order, but what is missing last: a misspelt key also makes a field missing.
         errors = [(err["type"] == "missing", *_describe(model, data, err)) for err in exc.errors()]
-        for _, loc, text in sorted(errors, key=lambda e: (e[0], locate(source, e[1]) or 0)):
+        suggested = {
+            (*loc[:-1], text.split("did you mean ", 1)[1].split("'")[1])
+            for _, loc, text in errors
+            if "did you mean '" in text
+        }
+        for missing, loc, text in sorted(errors, key=lambda e: (e[0], locate(source, e[1]) or 0)):
+            if missing and tuple(loc) in suggested:
+                continue  # the same typo, seen from the other side: reported once, above
             if (field := _dotted(loc)) in found:
                 text = f"{found[field].message} or {text}"
             found[field] = ScenarioError(path, locate(source, loc), field, text)

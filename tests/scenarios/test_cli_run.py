@@ -155,3 +155,13 @@ def test_out_of_range_overrides_are_usage_errors(tmp_path: Path) -> None:
         done = dxsim("run", "baseline", flag, value, "--out", str(tmp_path / "x"))
         assert done.returncode == 2 and "Traceback" not in done.stderr
         assert not (tmp_path / "x").exists()
+
+
+def test_a_typo_in_a_required_field_is_one_line(tmp_path: Path) -> None:
+    """The misspelt key and the now-missing field are one mistake: reported once."""
+    path, line = broken(tmp_path, "count = 200", "cuont = 200")
+    done = dxsim("validate", str(path))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith(f"dxsim: error: {path}:{line}: population[1].cuont: unknown")
+    assert "did you mean 'count'" in done.stderr and "more problem" not in done.stderr

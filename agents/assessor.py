@@ -23,7 +23,7 @@ class Assessor(Participant[AssessorPopulation]):
         env, rights = self.exchange.env, self.exchange.rights
         while True:
             application: Application = yield rights.next_application()
-            days = max(0.0, self.spec.review_days.sample(self.rng))
+            days = self.spec.review_days.sample(self.rng)
             yield env.timeout(days)
             dataset = application.listing.spec
             seen = ReviewObservation(

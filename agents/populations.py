@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from iso3166 import countries_by_alpha2
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from agents.strategies import STRATEGIES, StrategyKind, make_strategy, strategy_names
-from marketplace.distributions import Beta, Distribution, LogNormal, UniformInt
+from marketplace.config import MAX_DAYS, MAX_FEN, Days, Fen, Period, WholeDays
+from marketplace.distributions import Beta, Distribution, LogNormal, UniformInt, within
 from marketplace.errors import MarketError
 from marketplace.pricing import MECHANISMS, make_mechanism
 
@@ -25,14 +35,30 @@ def _default_licence_weights() -> dict[Licence, int]:
 
 
 DEFAULT_CATEGORIES = ["mobility", "finance", "health", "retail", "energy", "manufacturing"]
-#: ISO 3166-1 alpha-2, upper case ("CN", "SG", "HK", "DE"...).
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+#: The most agents one population may have (a larger market is several populations).
+MAX_COUNT = 100_000
+
+
+def _iso_country(code: str) -> str:
+    if code not in countries_by_alpha2:
+        raise ValueError(
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code (upper case: 'CN', 'SG', 'HK', "
+            "'DE', 'US', ...)"
+        )
+    return code
+
+
+#: ISO 3166-1 alpha-2, upper case ("CN", "SG", "HK", "DE"...), checked against the standard.
+Country = Annotated[str, AfterValidator(_iso_country)]
+Category = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Share = Annotated[float, Field(ge=0, le=1)]
+Money = Annotated[Distribution, within(0, MAX_FEN, "fen")]
 
 
 class _Population(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_COUNT)
     strategy: str
     strategy_params: dict[str, Any] = Field(default_factory=dict)
 
@@ -58,23 +84,36 @@ class ProviderPopulation(_Population):
     kind: Literal["provider"] = "provider"
     strategy_kind: ClassVar[StrategyKind] = "pricing"
     strategy: str = "demand-adaptive"
-    endowment_fen: int = Field(default=5_000_000, ge=0)
-    datasets: Distribution = UniformInt(low=2, high=6)
-    listing_window_days: float = Field(default=60.0, ge=0)
-    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
-    size_mb: Distribution = LogNormal(median=2_000, sigma=1.2)
-    records_per_mb: int = Field(default=5_000, ge=0)
-    personal_share: float = Field(default=0.4, ge=0, le=1)
-    pi_subjects: Distribution = LogNormal(median=50_000, sigma=1.0)
-    sensitive_share: float = Field(default=0.1, ge=0, le=1)
-    important_share: float = Field(default=0.05, ge=0, le=1)
-    core_share: float = Field(default=0.0, ge=0, le=1)
+    endowment_fen: Fen = 5_000_000
+    datasets: Annotated[Distribution, within(0, 10_000, "datasets")] = UniformInt(low=2, high=6)
+    listing_window_days: float = Field(default=60.0, ge=0, le=MAX_DAYS)
+    categories: list[Category] = Field(
+        default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1, max_length=1_000
+    )
+    size_mb: Annotated[Distribution, within(0, 10**7, "MB")] = LogNormal(median=2_000, sigma=1.2)
+    records_per_mb: int = Field(default=5_000, ge=0, le=10**7)
+    personal_share: Share = 0.4
+    pi_subjects: Annotated[Distribution, within(0, 2 * 10**9, "people")] = LogNormal(
+        median=50_000, sigma=1.0
+    )
+    sensitive_share: Share = 0.1
+    important_share: Share = 0.05
+    core_share: Share = 0.0
     origin: Country = "CN"
-    quality_pct: Distribution = Beta(a=5, b=3, low=0, high=100)
-    unit_cost_fen: Distribution = LogNormal(median=200_000, sigma=0.6)
+    quality_pct: Annotated[Distribution, within(0, 100, "%")] = Beta(a=5, b=3, low=0, high=100)
+    unit_cost_fen: Money = LogNormal(median=200_000, sigma=0.6)
     pricing: str = "posted"
     pricing_params: dict[str, Any] = Field(default_factory=dict)
-    reprice_every_days: float = Field(default=14.0, gt=0)
+    reprice_every_days: Period = 14.0
+
+    @model_validator(mode="after")
+    def _classes_fit(self) -> ProviderPopulation:
+        if self.core_share + self.important_share > 1:
+            raise ValueError(
+                f"core_share + important_share = {self.core_share + self.important_share:g} "
+                "is more than 1"
+            )
+        return self
 
     @field_validator("pricing")
     @classmethod
@@ -99,16 +138,23 @@ class BuyerPopulation(_Population):
     kind: Literal["buyer"] = "buyer"
     strategy_kind: ClassVar[StrategyKind] = "purchase"
     strategy: str = "best-surplus"
-    endowment_fen: int = Field(default=50_000_000, ge=0)
-    arrival_rate_per_day: float = Field(default=0.1, gt=0)
-    value_fen: Distribution = LogNormal(median=600_000, sigma=0.8)
-    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
-    consideration_set: int = Field(default=20, gt=0)
-    licence_weights: dict[Licence, int] = Field(default_factory=_default_licence_weights)
-    duration_days: int = Field(default=365, gt=0)
+    endowment_fen: Fen = 50_000_000
+    #: Needs per buyer per day: at most 10 000 (one every 8.6 s of simulated time).
+    arrival_rate_per_day: float = Field(default=0.1, gt=0, le=10_000)
+    value_fen: Money = LogNormal(median=600_000, sigma=0.8)
+    categories: list[Category] = Field(
+        default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1, max_length=1_000
+    )
+    consideration_set: int = Field(default=20, ge=1, le=10_000)
+    licence_weights: dict[Licence, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=_default_licence_weights
+    )
+    duration_days: WholeDays = 365
     home: Country = "CN"
-    cross_border_share: float = Field(default=0.0, ge=0, le=1)
-    foreign_destinations: list[Country] = Field(default_factory=lambda: ["SG", "HK", "DE", "US"])
+    cross_border_share: Share = 0.0
+    foreign_destinations: list[Country] = Field(
+        default_factory=lambda: ["SG", "HK", "DE", "US"], max_length=250
+    )
 
     @model_validator(mode="after")
     def _somewhere_to_go(self) -> BuyerPopulation:
@@ -116,11 +162,21 @@ class BuyerPopulation(_Population):
             raise ValueError("cross_border_share > 0 needs at least one foreign_destinations entry")
         return self
 
+    @field_validator("foreign_destinations")
+    @classmethod
+    def _foreign(cls, destinations: list[str], info: ValidationInfo) -> list[str]:
+        home = info.data.get("home")
+        if home in destinations:
+            raise ValueError(f"{home!r} is the buyers' home, not a foreign destination")
+        if len(set(destinations)) != len(destinations):
+            raise ValueError("each foreign destination once")
+        return destinations
+
     @field_validator("licence_weights")
     @classmethod
     def _some_weight(cls, weights: dict[str, int]) -> dict[str, int]:
-        if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-            raise ValueError("licence weights must be >= 0 and not all zero")
+        if sum(weights.values()) <= 0:
+            raise ValueError("licence weights must not all be zero")
         return weights
 
 
@@ -130,8 +186,8 @@ class AssessorPopulation(_Population):
     kind: Literal["assessor"] = "assessor"
     strategy_kind: ClassVar[StrategyKind] = "review"
     strategy: str = "quality-logistic"
-    endowment_fen: int = Field(default=0, ge=0)
-    review_days: Distribution = LogNormal(median=2.0, sigma=0.5)
+    endowment_fen: Fen = 0
+    review_days: Days = LogNormal(median=2.0, sigma=0.5)
 
 
 Population = ProviderPopulation | BuyerPopulation | AssessorPopulation

@@ -17,15 +17,14 @@ and naming it in the scenario: ``strategy = "undercut"``, ``strategy_params = {s
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field
 
+from marketplace.params import checked_params
 from marketplace.state import Offer
 
 __all__ = [
@@ -73,40 +72,23 @@ def make_strategy(kind: StrategyKind, name: str, params: dict[str, Any] | None =
     except KeyError:
         allowed = ", ".join(repr(n) for n in strategy_names(kind))
         raise ValueError(f"unknown {kind} strategy {name!r}; allowed: {allowed}") from None
-    checked = _checked_params(kind, name, factory, params or {})
+    checked = checked_params(f"{kind} strategy {name!r}", factory, params or {})
     try:
         return factory(**checked)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{kind} strategy {name!r}: {exc}") from None
 
 
-def _checked_params(
-    kind: StrategyKind, name: str, factory: Callable[..., Any], params: dict[str, Any]
-) -> dict[str, Any]:
-    """Each parameter validated strictly against the strategy's field type (an int parameter
-    must be an int: a float would leak into prices in fen), unknown ones refused by name."""
-    if isinstance(factory, type) and dataclasses.is_dataclass(factory):
-        hints = typing.get_type_hints(factory)
-        fields = {f.name for f in dataclasses.fields(factory)}
-    else:  # a plain callable: its own signature checks the parameters
-        hints, fields = {}, set(params)
-    checked: dict[str, Any] = {}
-    for key, value in params.items():
-        if key not in fields:
-            allowed = ", ".join(sorted(fields)) or "none"
-            raise ValueError(
-                f"{kind} strategy {name!r}: unknown parameter {key!r}; allowed: {allowed}"
-            )
-        try:
-            checked[key] = (
-                TypeAdapter(hints[key]).validate_python(value, strict=True)
-                if key in hints
-                else value
-            )
-        except ValidationError as exc:
-            problem = exc.errors()[0]["msg"]
-            raise ValueError(f"{kind} strategy {name!r}: {key} = {value!r}: {problem}") from None
-    return checked
+#: A markup or rate in basis points, up to 100× (1 000 000 bp): more is a typo, not a strategy.
+BasisPoints = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+def _logistic(z: float) -> float:
+    """``1 / (1 + e^-z)`` without overflow for any finite ``z`` (the two-branch form)."""
+    if z >= 0:
+        return 1 / (1 + math.exp(-min(z, 700.0)))
+    e = math.exp(max(z, -700.0))
+    return e / (1 + e)
 
 
 # -- observations ---------------------------------------------------------------------------
@@ -169,7 +151,7 @@ class ReviewStrategy(Protocol):
 class Markup:
     """A fixed markup over unit cost, whatever the market does."""
 
-    markup_bp: int = 5000
+    markup_bp: BasisPoints = 5000
 
     def decide(self, seen: PriceObservation) -> int:
         return seen.unit_cost_fen + seen.unit_cost_fen * self.markup_bp // 10_000
@@ -185,9 +167,9 @@ class DemandAdaptive:
     cost (Walrasian price adjustment in discrete form).
     """
 
-    start_markup_bp: int = 8000
-    step_bp: int = 1000
-    target_sales: int = 2
+    start_markup_bp: BasisPoints = 8000
+    step_bp: Annotated[int, Field(ge=0, le=10_000)] = 1000
+    target_sales: Annotated[int, Field(ge=1, le=1_000_000)] = 2
 
     def decide(self, seen: PriceObservation) -> int:
         if seen.current_fen is None:
@@ -264,12 +246,12 @@ class QualityLogistic:
     ``strictness_pct``: the assessor asks more of data whose misuse costs more.
     """
 
-    midpoint_pct: float = 45.0
-    scale_pct: float = 8.0
-    strictness_pct: float = 10.0
+    midpoint_pct: Annotated[float, Field(ge=-1_000, le=1_000)] = 45.0
+    scale_pct: Annotated[float, Field(gt=0, le=1_000)] = 8.0
+    strictness_pct: Annotated[float, Field(ge=-1_000, le=1_000)] = 10.0
 
     def __post_init__(self) -> None:
-        if self.scale_pct <= 0:
+        if not self.scale_pct > 0:
             raise ValueError("scale_pct must be > 0")
 
     def decide(self, seen: ReviewObservation) -> ReviewDecision:
@@ -281,7 +263,7 @@ class QualityLogistic:
         if seen.classification != "general":
             midpoint += self.strictness_pct
             reasons.append(f"{seen.classification} data: stricter review")
-        probability = 1 / (1 + math.exp(-(seen.quality_pct - midpoint) / self.scale_pct))
+        probability = _logistic((seen.quality_pct - midpoint) / self.scale_pct)
         approved = seen.draw < probability
         reasons.append(
             f"quality {seen.quality_pct} vs midpoint {midpoint:g}: "

@@ -6,6 +6,7 @@ Run: ``python -m benchmarks.ledger_bench [--entries N] [--pg URL] [--million]``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -17,16 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceilings import executemany_rows_per_s, sign_per_s, verify_per_s
-from ledger import Ledger, Store, audit, merkle
+from ledger import KeySecret, Ledger, Store, audit, merkle
 from ledger.entry import signing_input
 from scenarios.synthetic import SYNTHETIC_AUTHORIZATION, SyntheticParties, synthetic_bodies
 
 SEED = 2024
+BENCH_SECRET = KeySecret(hashlib.sha256(b"dxsim benchmark key secret").digest())
 
 
 def _write(target: str, entries: int) -> tuple[float, int, list[bytes]]:
     """Append ``entries`` synthetic entries; return (seconds, signatures, sample signing inputs)."""
-    parties = SyntheticParties.derive(SEED)
+    parties = SyntheticParties.derive(BENCH_SECRET, SEED)
     ledger = Ledger.create(target, parties.log, SYNTHETIC_AUTHORIZATION)
     for signer in parties.all_signers():
         ledger.register(signer)
@@ -92,7 +94,7 @@ def bench_append_and_audit(entries: int, pg_url: str | None) -> dict[str, Any]:
         report = audit(pg_url, threads=2)
         assert report.ok
         results["audit_postgres_2t_per_s"] = round(report.entries / report.seconds)
-        store = Store(pg_url)
+        store = Store(pg_url, create=True)
         store.drop_all()
         store.close()
     return results

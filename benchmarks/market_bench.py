@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import pstats
 import resource
 import tempfile
@@ -15,27 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import simpy
-
 from benchmarks.ceilings import sign_per_s, verify_per_s
-from ledger import Store
+from ledger import KeySecret, Store
 from ledger.entry import parse_leaf, signing_input
-from scenarios.build import build
+from scenarios.build import BoundedEnvironment, build
 from scenarios.catalog import resolve
+from scenarios.keys import run_keys
 from scenarios.load import load
 from scenarios.schema import Scenario
 
-
-class CountingEnvironment(simpy.Environment):
-    """Counts processed events (for events/s) without touching SimPy's internals."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.processed = 0
-
-    def step(self) -> None:
-        self.processed += 1
-        super().step()
+BENCH_SECRET = KeySecret(hashlib.sha256(b"dxsim benchmark key secret").digest())
 
 
 def scaled(scenario: Scenario, scale: int) -> Scenario:
@@ -58,27 +48,30 @@ def scaled(scenario: Scenario, scale: int) -> Scenario:
 
 def _contract_messages(ledger_path: Path, limit: int = 2000) -> list[bytes]:
     """The real signing inputs of the run's contracts: the ceiling signs exactly these."""
-    store = Store(f"sqlite:///{ledger_path}")
+    store = Store(ledger_path)
     messages: list[bytes] = []
     origin = b"dxsim-log"
-    for rows in store.iter_rows():
-        for row in rows:
-            if row[2] == "trade.contract":
-                messages.append(signing_input(origin, parse_leaf(row[4]).statement))
-                if len(messages) >= limit:
-                    store.close()
-                    return messages
-    store.close()
-    return messages
+    try:
+        for rows in store.iter_rows():
+            messages += [
+                signing_input(origin, parse_leaf(row[4]).statement)
+                for row in rows
+                if row[2] == "trade.contract"
+            ]
+            if len(messages) >= limit:
+                break
+    finally:
+        store.close()
+    return messages[:limit]
 
 
 def bench_scale(base: Scenario, scale: int) -> dict[str, Any]:
     scenario = scaled(base, scale)
-    env = CountingEnvironment()
+    env = BoundedEnvironment(scenario.run.max_events)  # counts the events it processes
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ledger.db"
         started = time.perf_counter()
-        world = build(scenario, path, env)
+        world = build(scenario, path, keys=run_keys(BENCH_SECRET, scenario.run.seed), env=env)
         world.run()
         seconds = time.perf_counter() - started
         messages = _contract_messages(path)
@@ -113,7 +106,7 @@ def profile_split(base: Scenario) -> dict[str, float]:
     Verification runs in the worker process and is not in this profile.
     """
     with tempfile.TemporaryDirectory() as folder:
-        world = build(base, Path(folder) / "ledger.db")
+        world = build(base, Path(folder) / "ledger.db", keys=run_keys(BENCH_SECRET, base.run.seed))
         profiler = cProfile.Profile()
         profiler.enable()
         world.run()

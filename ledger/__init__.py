@@ -4,8 +4,16 @@ It knows nothing of markets and imports no simulation code: entries are signed J
 some ``kind`` by some ``actor``, appended under an authorization table the domain supplies.
 """
 
-from ledger.audit import AuditReport, Finding, KeyMismatchError, audit
+from ledger.audit import (
+    AuditReport,
+    DomainCheck,
+    DomainFactory,
+    Finding,
+    LogState,
+    audit,
+)
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.digest import StatementDigest
 from ledger.entry import Entry, Signature, canonical_json, decode_leaf, parse_leaf
 from ledger.errors import (
     AuthorizationError,
@@ -15,12 +23,22 @@ from ledger.errors import (
     SignatureError,
     StoreError,
 )
-from ledger.identity import Identity, Keystore, PublicIdentity, derive_identity
-from ledger.log import GENESIS_KIND, IDENTITY_KIND, LOG_ROLE, REFUSAL_KIND, Ledger
+from ledger.identity import Identity, KeySecret, Keystore, PublicIdentity, derive_identity
+from ledger.log import (
+    CLOSE_KIND,
+    GENESIS_KIND,
+    IDENTITY_KIND,
+    LOG_ROLE,
+    REFUSAL_KIND,
+    DiscardStore,
+    Ledger,
+    LedgerSink,
+)
 from ledger.merkle import MerkleTree
-from ledger.store import Store, resolve_url
+from ledger.store import Location, Store, describe, is_url, resolve_target, resolve_url
 
 __all__ = [
+    "CLOSE_KIND",
     "GENESIS_KIND",
     "IDENTITY_KIND",
     "LOG_ROLE",
@@ -29,26 +47,36 @@ __all__ = [
     "AuthorizationError",
     "Checkpoint",
     "CheckpointError",
+    "DiscardStore",
+    "DomainCheck",
+    "DomainFactory",
     "EncodingError",
     "Entry",
     "Finding",
     "Identity",
-    "KeyMismatchError",
+    "KeySecret",
     "Keystore",
     "Ledger",
     "LedgerError",
+    "LedgerSink",
+    "Location",
+    "LogState",
     "MerkleTree",
     "PublicIdentity",
     "Signature",
     "SignatureError",
+    "StatementDigest",
     "Store",
     "StoreError",
     "audit",
     "canonical_json",
     "decode_leaf",
     "derive_identity",
+    "describe",
+    "is_url",
     "open_checkpoint",
     "parse_leaf",
+    "resolve_target",
     "resolve_url",
     "sign_checkpoint",
 ]

@@ -1,11 +1,19 @@
 """Audit: re-verify a whole ledger from its rows and report the first bad entry and why.
 
-Checks, for every entry in seq order: the row's index columns agree with its leaf; seq continuity;
-the leaf parses (no floats, canonical signature list); the actor signed first and every signer was
-registered before the entry; every Ed25519 signature; every signer's role is authorized for the kind
-(by the table in the genesis entry); the back-link to the previous leaf hash; and the Merkle root at
-every checkpoint size against that signed checkpoint. A checkpoint larger than the log means rows
-were removed from its end.
+Every row of every table is accounted for. Per entry, in seq order (see :mod:`ledger.audit_rows`
+for what is checked row by row): seq continuity from 0 with no extra rows, canonical parsing,
+every signature by an identity registered before it, every signer's role authorized for the kind
+(by the table in the signed genesis entry), the back-link to the previous leaf hash, and the
+Merkle root at every checkpoint size against that signed checkpoint. Then the log as a whole:
+a checkpoint at every multiple of the cadence the genesis states (none may be removed), no
+checkpoint past the end (rows cut from its end), the identities table equal to the signed
+registrations, the stored metadata (origin, verifier key) equal to the genesis, and the domain's
+own rules (who must sign what), fed every entry in order.
+
+The closing state is part of the verdict: a log is **closed** when its last entry is the
+``ledger.close`` entry the writer appends, and a final checkpoint covers it. A log that verifies
+but is not closed (a crash, or a log cut back to one of its checkpoints) is reported as such, with
+how many entries lie past its last checkpoint: a script can tell it from a good log.
 
 Ed25519 verification dominates and ``cryptography`` releases the GIL while verifying, so chunks of
 rows are checked on a thread pool while the main thread reads the next chunk and folds the leaf
@@ -15,201 +23,188 @@ hashes into the Merkle tree in order.
 from __future__ import annotations
 
 import base64
-import json
 import time as clock
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
+from ledger.audit_rows import (
+    Checked,
+    ChunkResult,
+    Context,
+    Finding,
+    RowError,
+    check_chunk,
+    registration,
+)
 from ledger.checkpoint import Checkpoint, open_checkpoint, parse_verifier_key
-from ledger.entry import parse_leaf, signing_input
-from ledger.errors import CheckpointError, EncodingError, LedgerError, StoreError
+from ledger.digest import StatementDigest
+from ledger.entry import parse_leaf
+from ledger.errors import EncodingError, LedgerError, StoreError
 from ledger.identity import PublicIdentity
-from ledger.log import GENESIS_KIND, IDENTITY_KIND, LOG_ROLE, AuthorizationTable
-from ledger.merkle import MerkleTree, leaf_hash
+from ledger.kinds import CLOSE_KIND, GENESIS_KIND, IDENTITY_KIND, LOG_ROLE
+from ledger.log import AuthorizationTable
+from ledger.merkle import MerkleTree
 from ledger.merkle import root as merkle_root
-from ledger.store import EntryRow, Store, resolve_url
+from ledger.store import EntryRow, Store
 
-__all__ = ["AuditReport", "BodyCheck", "Finding", "KeyMismatchError", "audit"]
+__all__ = [
+    "AuditReport",
+    "DomainCheck",
+    "DomainFactory",
+    "Finding",
+    "LogState",
+    "audit",
+    "log_verifier_key",
+]
 
-#: A domain check of one body: returns None when fine, else the reason it is not.
-BodyCheck = Callable[[str, dict[str, Any]], str | None]
+LogState = Literal["closed", "not-closed", "bad"]
+#: The metadata rows a dxsim ledger has, no more.
+_META_KEYS = frozenset({"schema_version", "origin", "verifier_key"})
 
 
-class KeyMismatchError(LedgerError):
-    """The verifier key given by the user is not this log's key."""
+class DomainCheck(Protocol):
+    """The domain's rules over the whole log (who must sign what, what must exist before).
+
+    ``feed`` is called once per entry in seq order, the log's own entries included, after the
+    entry passed every ledger check; it returns None, or why the entry breaks the domain's rules.
+    """
+
+    def feed(
+        self,
+        seq: int,
+        time: int,
+        kind: str,
+        actor: str,
+        body: dict[str, Any],
+        signers: tuple[str, ...],
+    ) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class Finding:
-    """The first bad entry: where, and why."""
-
-    seq: int | None
-    kind: str | None
-    actor: str | None
-    reason: str
+#: Given the genesis authorization table (role -> kinds), a fresh checker for this log, or None
+#: when the log is not one of the domain's (a generic ledger).
+DomainFactory = Callable[[Mapping[str, list[str]]], DomainCheck | None]
 
 
 @dataclass(frozen=True)
 class AuditReport:
-    """The outcome of an audit. ``ok`` is true only when nothing at all was wrong."""
+    """The outcome of an audit. ``ok`` only when nothing was wrong and the log is closed."""
 
     entries: int
     root: bytes
     checkpoints: int
     verified_checkpoints: int
-    uncovered: int
+    uncovered: int  # entries past the last checkpoint
     origin: str
     verifier_key: str
     seconds: float
     first_bad: Finding | None = None
     roles: dict[str, int] = field(default_factory=dict)
+    closed: bool = False
+    statements: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Every stored entry verifies (the log may still be unclosed)."""
+        return self.first_bad is None
 
     @property
     def ok(self) -> bool:
-        return self.first_bad is None
+        return self.first_bad is None and self.closed
+
+    @property
+    def state(self) -> LogState:
+        if self.first_bad is not None:
+            return "bad"
+        return "closed" if self.closed else "not-closed"
 
     def summary(self) -> str:
-        """The one-line summary of ``dxsim verify`` (fixed format)."""
-        if self.first_bad is None:
+        """The one-line summary of ``dxsim verify`` (fixed format, see specs/ledger-api.md)."""
+        head = f"{self.entries} entries  root {self.root.hex()}  {self.checkpoints} checkpoints"
+        if self.first_bad is not None:
+            bad = self.first_bad
+            where = "ledger" if bad.seq is None else f"seq {bad.seq}"
+            return f"BAD  {where}  kind {bad.kind}  actor {bad.actor}: {bad.reason}"
+        if not self.closed:
             return (
-                f"OK  {self.entries} entries  root {self.root.hex()}  "
-                f"{self.checkpoints} checkpoints"
+                f"NOT CLOSED  {head}: {self.uncovered} entries past the last checkpoint; the "
+                "log has no close entry (its writer stopped, or it was cut back)"
             )
-        bad = self.first_bad
-        where = "ledger" if bad.seq is None else f"seq {bad.seq}"
-        return f"BAD  {where}  kind {bad.kind}  actor {bad.actor}: {bad.reason}"
+        return f"OK  {head}  statements {self.statements}"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["ok"] = self.ok
-        data["root"] = self.root.hex()
+        data.update(
+            ok=self.ok,
+            verified=self.verified,
+            state=self.state,
+            root=self.root.hex(),
+            entries_past_last_checkpoint=self.uncovered,
+        )
         return data
 
 
 @dataclass
-class _Context:
-    """What the workers read: the log's public facts, filled in by the main thread in seq order."""
-
-    origin: bytes
+class _Genesis:
+    origin: str
+    log: PublicIdentity
     table: AuthorizationTable
-    registered: dict[str, tuple[int, PublicIdentity]]
-    body_check: BodyCheck | None
+    authorization: dict[str, list[str]]
+    checkpoint_every: int
 
 
-class _Bad(Exception):
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.reason)
-        self.finding = finding
-
-
-@dataclass
-class _ChunkResult:
-    hashes: list[bytes]
-    prevs: list[bytes]
-    first_bad: Finding | None
-
-
-def _check_row(row: EntryRow, expected: int, ctx: _Context) -> tuple[bytes, bytes]:
-    """Check one row completely except the back-link; return (leaf hash, claimed prev)."""
-    seq, row_time, row_kind, row_actor, leaf = row
-    if seq != expected:
-        reason = f"seq gap: expected {expected}, found {seq}" if seq > expected else "seq repeats"
-        raise _Bad(Finding(expected, row_kind, row_actor, reason))
-    try:
-        parsed = parse_leaf(leaf)
-    except EncodingError as exc:
-        raise _Bad(Finding(seq, row_kind, row_actor, str(exc))) from exc
-    kind, actor = parsed.kind, parsed.actor
-    if (parsed.seq, parsed.time, kind, actor) != (seq, row_time, row_kind, row_actor):
-        raise _Bad(Finding(seq, kind, actor, "row columns differ from the signed entry"))
-    sigs = parsed.sigs
-    if not sigs or sigs[0][0] != actor:
-        raise _Bad(Finding(seq, kind, actor, "bad signature: the actor did not sign first"))
-    message = signing_input(ctx.origin, parsed.statement)
-    seen: set[str] = set()
-    for signer_id, sig in sigs:
-        known = ctx.registered.get(signer_id)
-        if known is None or known[0] >= seq or signer_id in seen:
-            why = "signed twice" if signer_id in seen else "is not a registered identity"
-            raise _Bad(Finding(seq, kind, actor, f"bad signature: signer {signer_id!r} {why}"))
-        seen.add(signer_id)
-        identity = known[1]
-        if len(sig) != 64 or not identity.verify(sig, message):
-            raise _Bad(Finding(seq, kind, actor, f"bad signature by {signer_id!r}"))
-        if not ctx.table.allows(identity.role, kind):
-            reason = f"not authorized: role {identity.role!r} may not sign {kind!r}"
-            raise _Bad(Finding(seq, kind, actor, reason))
-    if kind == GENESIS_KIND and seq != 0:
-        raise _Bad(Finding(seq, kind, actor, "a second genesis entry"))
-    if ctx.body_check is not None and not kind.startswith("ledger."):
-        problem = ctx.body_check(kind, parsed.body)
-        if problem is not None:
-            raise _Bad(Finding(seq, kind, actor, f"body does not parse: {problem}"))
-    return leaf_hash(leaf), parsed.prev
-
-
-def _check_chunk(rows: list[EntryRow], start: int, ctx: _Context) -> _ChunkResult:
-    hashes: list[bytes] = []
-    prevs: list[bytes] = []
-    expected = start
-    for row in rows:
-        try:
-            digest, prev = _check_row(row, expected, ctx)
-        except _Bad as bad:
-            return _ChunkResult(hashes, prevs, bad.finding)
-        hashes.append(digest)
-        prevs.append(prev)
-        expected += 1
-    return _ChunkResult(hashes, prevs, None)
-
-
-def _read_genesis(store: Store) -> tuple[str, PublicIdentity, AuthorizationTable]:
-    """The log's origin, key and authorization table, from the genesis entry.
+def _read_genesis(store: Store) -> _Genesis:
+    """The log's origin, key, authorization table and checkpoint cadence, from seq 0.
 
     Raises:
         StoreError: the ledger has no entries at all.
-        _Bad: seq 0 is missing or is not a well-formed genesis entry (a finding at seq 0).
+        RowError: seq 0 is missing or is not a well-formed genesis entry (a finding at seq 0).
     """
     row = store.entry_row(0)
     if row is None:
         if store.max_seq() is None:
             raise StoreError("the ledger has no entries")
-        raise _Bad(Finding(0, None, None, "seq gap: the genesis entry (seq 0) is missing"))
+        raise RowError(Finding(0, None, None, "seq gap: the genesis entry (seq 0) is missing"))
     try:
         parsed = parse_leaf(row[4])
         if parsed.kind != GENESIS_KIND or parsed.seq != 0:
             raise LedgerError("seq 0 is not a genesis entry")
         body = parsed.body
+        if set(body) != {"authorization", "checkpoint_every", "log", "origin"}:
+            raise LedgerError(f"fields {sorted(body)}")
         log = PublicIdentity(
             body["log"]["id"], LOG_ROLE, base64.b64decode(body["log"]["public_key"], validate=True)
         )
+        authorization = {str(role): list(kinds) for role, kinds in body["authorization"].items()}
         table = AuthorizationTable.from_mapping(
-            {role: kinds for role, kinds in body["authorization"].items() if role != LOG_ROLE}
+            {role: kinds for role, kinds in authorization.items() if role != LOG_ROLE}
         )
-        origin = str(body["origin"])
+        every = body["checkpoint_every"]
+        if type(every) is not int or every < 1:
+            raise LedgerError("checkpoint_every must be a positive integer")
+        origin = body["origin"]
+        if not isinstance(origin, str) or origin != log.id:
+            raise LedgerError("the origin must be the log's id")
     except (EncodingError, KeyError, TypeError, ValueError, AttributeError, LedgerError) as exc:
         reason = f"body does not parse: not a valid genesis entry ({exc})"
-        raise _Bad(Finding(0, row[2], row[3], reason)) from exc
-    return origin, log, table
+        raise RowError(Finding(0, row[2], row[3], reason)) from exc
+    return _Genesis(origin, log, table, authorization, every)
 
 
-def _registration(row: EntryRow) -> tuple[str, PublicIdentity] | None:
-    """The identity a ``ledger.identity`` row announces, or None if it does not parse.
+def log_verifier_key(store: Store) -> str:
+    """The log's verifier key as its signed genesis entry states it (not the stored metadata,
+    which the audit checks against it).
 
-    A malformed or forged registration is reported by the worker that checks its row.
+    Raises:
+        StoreError: there is no readable genesis entry.
     """
     try:
-        body = json.loads(row[4])["entry"]["body"]
-        public = PublicIdentity(
-            body["id"], body["role"], base64.b64decode(body["public_key"], validate=True)
-        )
-    except (ValueError, KeyError, TypeError, LedgerError):
-        return None
-    return public.id, public
+        return _read_genesis(store).log.verifier_key
+    except RowError as bad:
+        raise StoreError(f"seq 0: {bad.finding.reason}") from bad
 
 
 def audit(
@@ -218,166 +213,281 @@ def audit(
     verifier_key: str | None = None,
     threads: int = 2,
     chunk: int = 2048,
-    body_check: BodyCheck | None = None,
+    domain: DomainFactory | None = None,
     witness: Checkpoint | None = None,
 ) -> AuditReport:
-    """Verify the ledger at ``target`` completely.
+    """Verify the ledger at ``target`` completely, without changing it.
 
     Args:
-        target: a run directory, ledger file, SQLAlchemy URL or open :class:`Store`.
+        target: a run directory, ledger file, SQLAlchemy URL or open :class:`Store` (opened here
+            read-only when it is not a Store already).
         verifier_key: the log's C2SP verifier key, to pin the log key; without it the audit
             trusts the key in the genesis entry and proves the ledger consistent with itself.
         threads: worker threads for signature checks (1 = check inline).
         chunk: rows per unit of work.
-        body_check: an optional domain check of each non-ledger body.
+        domain: makes the domain's checker of the whole log (see :data:`DomainFactory`).
         witness: a checkpoint kept outside the ledger (already opened with the log's key): the
             ledger must reproduce its root at its size.
 
     Raises:
         StoreError: the target is not a readable dxsim ledger.
-        KeyMismatchError, CheckpointError: the verifier key is malformed or not this log's.
+        CheckpointError: the verifier key is malformed. (A well-formed key that is not this
+            log's is a finding: the ledger is not the log the caller expects.)
     """
     started = clock.perf_counter()
-    store = target if isinstance(target, Store) else Store(resolve_url(target))
+    store = target if isinstance(target, Store) else Store(target)
     try:
-        return _audit(store, verifier_key, threads, chunk, body_check, witness, started)
+        return _Audit(store, threads, chunk, domain, started).run(verifier_key, witness)
     finally:
         if not isinstance(target, Store):
             store.close()
 
 
-def _audit(
-    store: Store,
-    verifier_key: str | None,
-    threads: int,
-    chunk: int,
-    body_check: BodyCheck | None,
-    witness: Checkpoint | None,
-    started: float,
-) -> AuditReport:
-    try:
-        origin, log, table = _read_genesis(store)
-    except _Bad as bad:
+class _Audit:
+    def __init__(
+        self,
+        store: Store,
+        threads: int,
+        chunk: int,
+        domain: DomainFactory | None,
+        started: float,
+    ) -> None:
+        self.store, self.threads, self.chunk = store, threads, chunk
+        self.domain_factory, self.started = domain, started
+        self.tree = MerkleTree(leaf_hashes=lambda a, b: [])  # the audit never asks for proofs
+        self.digest = StatementDigest()
+        self.verified_checkpoints = 0
+        self.last_hash = b""
+        self.last: Checked | None = None
+        self.closed_at: int | None = None
+        self.announced: dict[str, int] = {}  # identity id -> seq of its registration
+        self.pending: deque[tuple[int, bytes | None, str]] = deque()
+        self.log_id = ""
+
+    def _report(self, genesis: _Genesis | None, first_bad: Finding | None) -> AuditReport:
+        checkpoints = self._checkpoints
+        covered = checkpoints[-1][0] if checkpoints else 0
+        roles: dict[str, int] = {}
+        if genesis is not None:
+            for _seq, identity in self.ctx.registered.values():
+                roles[identity.role] = roles.get(identity.role, 0) + 1
+        closed = first_bad is None and self.closed_at is not None
         return AuditReport(
-            entries=0,
-            root=merkle_root([]),
-            checkpoints=len(store.checkpoints()),
-            verified_checkpoints=0,
-            uncovered=0,
-            origin="",
-            verifier_key="",
-            seconds=clock.perf_counter() - started,
-            first_bad=bad.finding,
+            entries=self.tree.size,
+            root=self.tree.root() if genesis is not None else merkle_root([]),
+            checkpoints=len(checkpoints),
+            verified_checkpoints=self.verified_checkpoints,
+            uncovered=max(0, self.tree.size - covered),
+            origin=genesis.origin if genesis else "",
+            verifier_key=genesis.log.verifier_key if genesis else "",
+            seconds=clock.perf_counter() - self.started,
+            first_bad=first_bad,
+            roles=roles,
+            closed=closed,
+            statements=self.digest.hexdigest() if genesis is not None else "",
         )
-    if verifier_key is not None:
-        name, _hash, public_key = parse_verifier_key(verifier_key)
-        if name != log.id or public_key != log.public_key:
-            raise KeyMismatchError(f"verifier key {name!r} is not the key of this log ({log.id})")
-    log_vkey = log.verifier_key
-    ctx = _Context(origin.encode(), table, {log.id: (-1, log)}, body_check)
-    roles: dict[str, int] = {}
-    checkpoints = store.checkpoints()
-    pending_checkpoints: deque[tuple[int, bytes | None, str]] = deque()
-    for size, note in checkpoints:
+
+    def run(self, verifier_key: str | None, witness: Checkpoint | None) -> AuditReport:
+        self._checkpoints = self.store.checkpoints()
         try:
-            opened = open_checkpoint(note, log_vkey)
-        except CheckpointError as exc:
-            pending_checkpoints.append((size, None, f"checkpoint at size {size} is invalid: {exc}"))
-            continue
-        if opened.size != size or opened.origin != origin:
-            reason = f"checkpoint at size {size} does not match its row"
-            pending_checkpoints.append((size, None, reason))
-            continue
-        pending_checkpoints.append((size, opened.root, ""))
-    if witness is not None:
-        if witness.origin != origin:
-            raise KeyMismatchError(f"the checkpoint is for log {witness.origin!r}, not {origin!r}")
-        pending_checkpoints.append((witness.size, witness.root, ""))
-        pending_checkpoints = deque(sorted(pending_checkpoints, key=lambda item: item[0]))
-    tree = MerkleTree(leaf_hashes=lambda a, b: [])  # the audit never asks for proofs
-    verified_checkpoints = 0
-    last_hash = b""
-    last_row: EntryRow | None = None
+            genesis = _read_genesis(self.store)
+        except RowError as bad:
+            return self._report(None, bad.finding)
+        if verifier_key is not None:
+            name, _hash, public_key = parse_verifier_key(verifier_key)  # malformed: raises
+            if name != genesis.log.id or public_key != genesis.log.public_key:
+                reason = (
+                    f"the log is signed by {genesis.log.verifier_key}, not by the pinned "
+                    f"verifier key {verifier_key}: it is not the log you expect"
+                )
+                return self._report(None, Finding(0, GENESIS_KIND, genesis.log.id, reason))
+        if witness is not None and witness.origin != genesis.origin:
+            reason = f"the checkpoint kept elsewhere is of log {witness.origin!r}, not this one"
+            return self._report(None, Finding(0, GENESIS_KIND, genesis.log.id, reason))
+        self.log_id = genesis.log.id
+        self.ctx = Context(
+            genesis.origin.encode(), genesis.table, {genesis.log.id: (-1, genesis.log)}
+        )
+        self.domain = self.domain_factory(genesis.authorization) if self.domain_factory else None
+        self._queue_checkpoints(genesis, witness)
+        first_bad = self._scan()
+        if first_bad is None:
+            first_bad = self._whole_log(genesis)
+        return self._report(genesis, first_bad)
 
-    def fold(result: _ChunkResult, rows: list[EntryRow]) -> Finding | None:
-        """Fold checked rows into the tree in order; check back-links and checkpoints."""
-        nonlocal last_hash, last_row, verified_checkpoints
-        for row, digest, prev in zip(rows, result.hashes, result.prevs, strict=False):
-            seq = tree.size
-            if prev != last_hash:
-                if last_row is None:
-                    return Finding(seq, row[2], row[3], "bad back-link in the genesis entry")
-                reason = f"does not match the back-link signed in entry {seq}: altered"
-                return Finding(seq - 1, last_row[2], last_row[3], reason)
-            tree.append_leaf_hash(digest)
-            last_hash, last_row = digest, row
-            while pending_checkpoints and pending_checkpoints[0][0] <= tree.size:
-                size, expected_root, problem = pending_checkpoints.popleft()
-                if not problem and tree.root() != expected_root:
-                    problem = f"root differs from checkpoint {size}"
-                if problem:
-                    return Finding(size - 1, row[2], row[3], problem)
-                verified_checkpoints += 1
-        return result.first_bad
+    def _queue_checkpoints(self, genesis: _Genesis, witness: Checkpoint | None) -> None:
+        vkey = genesis.log.verifier_key
+        for size, note in self._checkpoints:
+            try:
+                opened = open_checkpoint(note, vkey)
+            except LedgerError as exc:
+                self.pending.append((size, None, f"checkpoint at size {size} is invalid: {exc}"))
+                continue
+            if opened.size != size or opened.origin != genesis.origin:
+                self.pending.append(
+                    (size, None, f"checkpoint at size {size} does not match its row")
+                )
+                continue
+            self.pending.append((size, opened.root, ""))
+        if witness is not None:
+            self.pending.append((witness.size, witness.root, ""))
+            self.pending = deque(sorted(self.pending, key=lambda item: item[0]))
 
-    def chunks() -> Iterator[tuple[list[EntryRow], int]]:
+    # -- the scan ---------------------------------------------------------------------------
+    def _chunks(self) -> Iterator[tuple[list[EntryRow], int]]:
         start = 0
-        for rows in store.iter_rows(chunk=chunk):
+        for rows in self.store.iter_rows(chunk=self.chunk):
             for row in rows:
                 if row[2] == IDENTITY_KIND:
-                    announced = _registration(row)
-                    if announced is not None and announced[0] not in ctx.registered:
-                        ctx.registered[announced[0]] = (row[0], announced[1])
+                    self._announce(row)
             yield rows, start
             start += len(rows)
 
-    first_bad: Finding | None = None
-    if threads <= 1:
-        for rows, start in chunks():
-            first_bad = fold(_check_chunk(rows, start, ctx), rows)
-            if first_bad is not None:
-                break
-    else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            inflight: deque[tuple[Future[_ChunkResult], list[EntryRow]]] = deque()
-            source = chunks()
+    def _announce(self, row: EntryRow) -> None:
+        """Let workers know an identity before they reach entries it signed (verified later)."""
+        try:
+            public = registration(parse_leaf(row[4]).body)
+        except LedgerError:
+            return  # the worker that checks this row reports it
+        if public.id not in self.ctx.registered:
+            self.ctx.registered[public.id] = (row[0], public)
+
+    def _scan(self) -> Finding | None:
+        try:
+            if self.threads <= 1:
+                for rows, start in self._chunks():
+                    bad = self._fold(check_chunk(rows, start, self.ctx))
+                    if bad is not None:
+                        return bad
+                return None
+            return self._scan_threaded()
+        except StoreError as exc:
+            where = self.tree.size
+            return Finding(where, None, None, f"{exc} (the entries before seq {where} verify)")
+
+    def _scan_threaded(self) -> Finding | None:
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            inflight: deque[Future[ChunkResult]] = deque()
+            source = self._chunks()
             exhausted = False
             while not exhausted or inflight:
-                while not exhausted and len(inflight) < threads * 2:
+                while not exhausted and len(inflight) < self.threads * 2:
                     item = next(source, None)
                     if item is None:
                         exhausted = True
                         break
-                    rows, start = item
-                    inflight.append((pool.submit(_check_chunk, rows, start, ctx), rows))
+                    inflight.append(pool.submit(check_chunk, item[0], item[1], self.ctx))
                 if not inflight:
                     break
-                future, rows = inflight.popleft()
-                first_bad = fold(future.result(), rows)
-                if first_bad is not None:
-                    for pending, _ in inflight:
+                bad = self._fold(inflight.popleft().result())
+                if bad is not None:
+                    for pending in inflight:
                         pending.cancel()
-                    break
-    if first_bad is None and pending_checkpoints:
-        size = pending_checkpoints[0][0]
-        first_bad = Finding(
-            tree.size,
-            None,
-            None,
-            f"log truncated: checkpoint {size} covers {size} entries but {tree.size} are stored",
-        )
-    for _id, (_seq, identity) in ctx.registered.items():
-        roles[identity.role] = roles.get(identity.role, 0) + 1
-    covered = checkpoints[-1][0] if checkpoints else 0
-    return AuditReport(
-        entries=tree.size,
-        root=tree.root(),
-        checkpoints=len(checkpoints),
-        verified_checkpoints=verified_checkpoints,
-        uncovered=max(0, tree.size - covered),
-        origin=origin,
-        verifier_key=log_vkey,
-        seconds=clock.perf_counter() - started,
-        first_bad=first_bad,
-        roles=roles,
-    )
+                    return bad
+        return None
+
+    def _fold(self, result: ChunkResult) -> Finding | None:
+        """Fold checked rows in order: back-links, checkpoints, close, the domain's rules."""
+        for entry in result.checked:
+            seq = self.tree.size
+            if entry.prev != self.last_hash:
+                if self.last is None:
+                    return Finding(
+                        seq, entry.kind, entry.actor, "bad back-link in the genesis entry"
+                    )
+                reason = f"does not match the back-link signed in entry {seq}: altered"
+                return Finding(seq - 1, self.last.kind, self.last.actor, reason)
+            if self.closed_at is not None:
+                reason = f"an entry after the log was closed at seq {self.closed_at}"
+                return Finding(seq, entry.kind, entry.actor, reason)
+            problem = self._log_rules(entry)
+            if problem is None and self.domain is not None:
+                problem = self.domain.feed(
+                    entry.seq, entry.time, entry.kind, entry.actor, entry.body, entry.signers
+                )
+            if problem is not None:
+                return Finding(seq, entry.kind, entry.actor, problem)
+            self.tree.append_leaf_hash(entry.digest)
+            self.digest.add(
+                entry.seq, entry.time, entry.kind, entry.actor, entry.body, entry.statement
+            )
+            self.last_hash, self.last = entry.digest, entry
+            while self.pending and self.pending[0][0] <= self.tree.size:
+                size, expected_root, problem = self.pending.popleft()
+                if not problem and self.tree.root() != expected_root:
+                    problem = f"root differs from checkpoint {size}"
+                if problem:
+                    return Finding(size - 1, entry.kind, entry.actor, problem)
+                self.verified_checkpoints += 1
+        return result.first_bad
+
+    def _log_rules(self, entry: Checked) -> str | None:
+        if entry.kind == IDENTITY_KIND:
+            identity_id = str(entry.body["id"])
+            if identity_id in self.announced or identity_id == self.log_id:
+                return f"identity {identity_id!r} is registered twice"
+            self.announced[identity_id] = entry.seq
+        elif entry.kind == CLOSE_KIND:
+            if entry.body["entries"] != entry.seq + 1:
+                stated = entry.body["entries"]
+                return f"the close entry states {stated} entries but is entry {entry.seq + 1}"
+            self.closed_at = entry.seq
+        return None
+
+    # -- the whole log ----------------------------------------------------------------------
+    def _whole_log(self, genesis: _Genesis) -> Finding | None:
+        size = self.tree.size
+        if self.pending:
+            extra = self.pending[0][0]
+            return Finding(
+                size,
+                None,
+                None,
+                f"log truncated: checkpoint {extra} covers {extra} entries but {size} are stored",
+            )
+        sizes = {s for s, _note in self._checkpoints}
+        every = genesis.checkpoint_every
+        missing = [m for m in range(every, size + 1, every) if m not in sizes]
+        if missing:
+            at = missing[0]
+            return Finding(at - 1, None, None, f"the checkpoint at size {at} is missing (removed)")
+        if self.closed_at is not None and size not in sizes:
+            return Finding(
+                self.closed_at, CLOSE_KIND, genesis.log.id, "the final checkpoint is missing"
+            )
+        return self._identities_table(genesis) or self._metadata(genesis)
+
+    def _identities_table(self, genesis: _Genesis) -> Finding | None:
+        expected = {genesis.log.id: (LOG_ROLE, genesis.log.public_key, 0)}
+        for identity_id, seq in self.announced.items():
+            public = self.ctx.registered[identity_id][1]
+            expected[identity_id] = (public.role, public.public_key, seq)
+        stored = {i: (r, p, s) for i, r, p, s in self.store.identities()}
+        for identity_id in sorted(set(stored) | set(expected)):
+            if stored.get(identity_id) != expected.get(identity_id):
+                if identity_id not in expected:
+                    where = "has no signed registration"
+                elif identity_id not in stored:
+                    where = "is missing"
+                else:
+                    where = "differs from its signed registration"
+                at = expected[identity_id][2] if identity_id in expected else None
+                return Finding(
+                    at, IDENTITY_KIND, identity_id, f"identities table: {identity_id!r} {where}"
+                )
+        return None
+
+    def _metadata(self, genesis: _Genesis) -> Finding | None:
+        meta = self.store.meta()
+        unexpected = sorted(set(meta) - _META_KEYS)
+        if unexpected:
+            return Finding(None, None, None, f"metadata: unexpected key {unexpected[0]!r}")
+        if meta.get("origin") != genesis.origin:
+            return Finding(
+                None, None, None, "metadata: the stored origin is not the genesis origin"
+            )
+        if meta.get("verifier_key") != genesis.log.verifier_key:
+            return Finding(
+                None, None, None, "metadata: the stored verifier key is not the genesis log key"
+            )
+        return None

@@ -1,9 +1,13 @@
 """Ed25519 identities: who signs ledger entries and checkpoints.
 
-Simulation identities are derived deterministically so that a run is reproducible byte for byte:
-the 32-byte Ed25519 private seed is HKDF-SHA256 (RFC 5869) of the run seed, with the info string
-``"dxsim/identity/" + id``. For runs where non-repudiation matters, :class:`Keystore` holds random
-keys stored as encrypted PKCS#8 (RFC 5958) files.
+Simulation identities are derived deterministically so that a run is reproducible byte for byte,
+but never from anything a run directory holds: the scenario and its seed are stored beside the
+ledger, so keys derived from the seed alone would let anyone holding the files re-sign the log.
+They derive from a :class:`KeySecret` kept elsewhere (HKDF-SHA256, RFC 5869): the secret and a
+scope (``"run/seed=7"``) give the key material of one run, and that material with an identity id
+gives the 32-byte Ed25519 private seed. The same secret, scope and id always give the same key.
+For runs where non-repudiation matters, :class:`Keystore` holds random keys stored as encrypted
+PKCS#8 (RFC 5958) files.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from ledger.errors import LedgerError, SignatureError
 
 __all__ = [
     "IDENTITY_ID_PATTERN",
+    "MIN_SECRET_BYTES",
     "Identity",
+    "KeySecret",
     "Keystore",
     "PublicIdentity",
     "derive_identity",
@@ -35,8 +41,11 @@ __all__ = [
 #: ``\Z``, not ``$``: ``$`` also matches before a trailing newline, which would let "id\n" through.
 IDENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}\Z")
 
-_HKDF_SALT = b"dxsim/identity-salt/v1"
+_IDENTITY_SALT = b"dxsim/identity-salt/v2"
+_SCOPE_SALT = b"dxsim/key-secret-salt/v2"
 PASSPHRASE_ENV = "DXSIM_KEYSTORE_PASSPHRASE"
+#: Key material shorter than this is refused: a secret must not be guessable (256 bits).
+MIN_SECRET_BYTES = 32
 
 
 def _check_id(identity_id: str) -> None:
@@ -110,25 +119,82 @@ class Identity:
         return self.private_key.sign(message)
 
 
-def derive_identity(run_seed: int | bytes, identity_id: str, role: str) -> Identity:
-    """Derive the simulation identity ``identity_id`` from the run seed with HKDF-SHA256.
+def _hkdf(material: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(material)
 
-    The same (seed, id) always gives the same key, so the same run gives the same ledger bytes.
+
+def derive_identity(key_material: bytes, identity_id: str, role: str) -> Identity:
+    """Derive the identity ``identity_id`` from secret key material with HKDF-SHA256.
+
+    The private seed is ``HKDF(IKM = key_material, salt = "dxsim/identity-salt/v2",
+    info = "dxsim/identity/v2\n" + id)``. The same material and id always give the same key, so
+    the same run gives the same ledger bytes. The role does not enter the key.
+
+    Raises:
+        LedgerError: the material is not bytes of at least :data:`MIN_SECRET_BYTES` (an integer
+            seed is refused on purpose: seeds are stored with runs), or the id is not allowed.
     """
     _check_id(identity_id)
-    if isinstance(run_seed, int):
-        if run_seed < 0:
-            raise LedgerError("run seed must be a non-negative integer")
-        seed_bytes = run_seed.to_bytes(max(1, (run_seed.bit_length() + 7) // 8), "big")
-    else:
-        seed_bytes = run_seed
-    private_seed = HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=_HKDF_SALT,
-        info=b"dxsim/identity/" + identity_id.encode(),
-    ).derive(seed_bytes)
+    if not isinstance(key_material, bytes | bytearray):
+        raise LedgerError(
+            "identity keys derive from secret key material (bytes), never from a run seed"
+        )
+    if len(key_material) < MIN_SECRET_BYTES:
+        raise LedgerError(f"key material must be at least {MIN_SECRET_BYTES} bytes")
+    private_seed = _hkdf(
+        bytes(key_material), _IDENTITY_SALT, b"dxsim/identity/v2\n" + identity_id.encode()
+    )
     return Identity(identity_id, role, Ed25519PrivateKey.from_private_bytes(private_seed))
+
+
+class KeySecret:
+    """The secret that simulation keys derive from. Kept outside every run directory.
+
+    A researcher who keeps the secret reproduces a run's ledger byte for byte; anyone else can
+    reproduce only its statements (see the statement digest of :mod:`ledger.audit`), and cannot
+    re-sign the log.
+    """
+
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+            raise LedgerError(f"a key secret is at least {MIN_SECRET_BYTES} bytes")
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return f"KeySecret(fingerprint={self.fingerprint})"
+
+    @classmethod
+    def generate(cls) -> KeySecret:
+        return cls(os.urandom(MIN_SECRET_BYTES))
+
+    @classmethod
+    def from_hex(cls, text: str, where: str = "key secret") -> KeySecret:
+        """Parse the text form: hexadecimal, at least 64 digits, surrounding space ignored."""
+        digits = text.strip()
+        if not re.fullmatch(r"[0-9a-fA-F]+", digits) or len(digits) % 2:
+            raise LedgerError(f"{where}: not a hexadecimal key secret")
+        if len(digits) < 2 * MIN_SECRET_BYTES:
+            raise LedgerError(
+                f"{where}: a key secret has at least {2 * MIN_SECRET_BYTES} hex digits"
+            )
+        return cls(bytes.fromhex(digits))
+
+    def to_hex(self) -> str:
+        return self._secret.hex()
+
+    @property
+    def fingerprint(self) -> str:
+        """A short public name for the secret (safe to print: it reveals nothing of it)."""
+        return _hkdf(self._secret, _SCOPE_SALT, b"dxsim/fingerprint/v2").hex()[:16]
+
+    def material(self, scope: str) -> bytes:
+        """The key material of one scope (a run: ``"run/seed=7"``)."""
+        return _hkdf(self._secret, _SCOPE_SALT, b"dxsim/scope/v2\n" + scope.encode())
+
+    def identity(self, scope: str, identity_id: str, role: str) -> Identity:
+        return derive_identity(self.material(scope), identity_id, role)
 
 
 class Keystore:

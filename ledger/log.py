@@ -1,9 +1,12 @@
 """The append-only log: signature checks, authorization, hash chain, Merkle tree, checkpoints.
 
 Seq 0 is always a ``ledger.genesis`` entry, signed by the log's own key, that records the origin,
-the log's public key and the authorization table (role → kinds it may sign). Identities enter the
-log as ``ledger.identity`` entries signed by the log. So the ledger alone, plus the log's verifier
-key, is enough to audit it: nothing that matters lives outside the signed entries.
+the log's public key, the checkpoint cadence and the authorization table (role → kinds it may
+sign). Identities enter the log as ``ledger.identity`` entries signed by the log. Closing the log
+appends a ``ledger.close`` entry, signed by the log, and the final checkpoint covers it: a log
+without one was not closed (its writer crashed, or someone cut it back), and the audit says so.
+So the ledger alone, plus the log's verifier key, is enough to audit it: nothing that matters
+lives outside the signed entries.
 """
 
 from __future__ import annotations
@@ -13,35 +16,42 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.checkpoint import sign_checkpoint
+from ledger.digest import StatementDigest
 from ledger.entry import (
     Entry,
     check_json_value,
     signing_input,
     statement_bytes,
 )
-from ledger.errors import AuthorizationError, LedgerError, SignatureError
+from ledger.errors import AuthorizationError, LedgerError, SignatureError, StoreError
 from ledger.identity import Identity, PublicIdentity
+from ledger.kinds import (
+    CLOSE_KIND,
+    GENESIS_KIND,
+    IDENTITY_KIND,
+    LEDGER_KINDS,
+    LOG_ROLE,
+    REFUSAL_KIND,
+)
 from ledger.merkle import MerkleTree, leaf_hash
-from ledger.store import EntryRow, Store, resolve_url
+from ledger.store import EntryRow, Store
 from ledger.verifier import BackgroundVerifier
 
 __all__ = [
+    "CLOSE_KIND",
     "GENESIS_KIND",
     "IDENTITY_KIND",
     "LOG_ROLE",
     "REFUSAL_KIND",
     "AuthorizationTable",
+    "DiscardStore",
     "Ledger",
+    "LedgerSink",
 ]
 
-GENESIS_KIND = "ledger.genesis"
-IDENTITY_KIND = "ledger.identity"
-REFUSAL_KIND = "ledger.refusal"
-LOG_ROLE = "log"
-LEDGER_KINDS = frozenset({GENESIS_KIND, IDENTITY_KIND, REFUSAL_KIND})
 NO_PREV = b""
 
 
@@ -76,6 +86,59 @@ class AuthorizationTable:
         return {role: sorted(kinds) for role, kinds in sorted(self.kinds_by_role.items())}
 
 
+class LedgerSink(Protocol):
+    """Where a writing ledger persists its batches: a :class:`Store`, or a :class:`DiscardStore`."""
+
+    def max_seq(self) -> int | None: ...
+
+    def write_batch(
+        self,
+        rows: Sequence[EntryRow],
+        identities: Sequence[tuple[str, str, bytes, int]] = (),
+        checkpoint: tuple[int, str] | None = None,
+    ) -> None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]: ...
+
+    def seal(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class DiscardStore:
+    """A sink that keeps nothing, for a run whose only products are its root and digest.
+
+    The same-seed rerun of invariant 5 needs the final Merkle root of a second run and nothing
+    else; writing nowhere means it leaves no scratch files behind, even when it is killed.
+    Every entry is still signed, verified and hashed into the tree exactly as in a stored run.
+    """
+
+    def max_seq(self) -> int | None:
+        return None
+
+    def write_batch(
+        self,
+        rows: Sequence[EntryRow],
+        identities: Sequence[tuple[str, str, bytes, int]] = (),
+        checkpoint: tuple[int, str] | None = None,
+    ) -> None:
+        return None
+
+    def set_meta(self, key: str, value: str) -> None:
+        return None
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        raise StoreError("a discarded ledger keeps no leaves: it cannot give proofs")
+
+    def seal(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 class Ledger:
     """A signed, append-only, Merkle-logged ledger being written. Single writer.
 
@@ -85,7 +148,7 @@ class Ledger:
 
     def __init__(
         self,
-        store: Store,
+        store: LedgerSink,
         log_identity: Identity,
         authorization: AuthorizationTable,
         *,
@@ -113,12 +176,15 @@ class Ledger:
         self._verifier = BackgroundVerifier() if verify_in_background else None
         self.last_checkpoint: str | None = None
         self._checkpoint_size = -1
+        self._last_time = 0
+        #: The digest of what the log says, without key material (see :mod:`ledger.digest`).
+        self.statements = StatementDigest()
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
     def create(
         cls,
-        target: str | Path,
+        target: str | Path | LedgerSink,
         log_identity: Identity,
         authorization: Mapping[str, Iterable[str]],
         *,
@@ -128,7 +194,7 @@ class Ledger:
         verify_in_background: bool = False,
         time: int = 0,
     ) -> Ledger:
-        """Create a new ledger at ``target`` (a path, run directory or SQLAlchemy URL).
+        """Create a new ledger at ``target`` (a path, run directory, SQLAlchemy URL or a sink).
 
         Refuses to write into a store that already holds entries: a log is never rewritten.
         With ``verify_in_background``, signatures are verified on a second thread and checked
@@ -137,7 +203,7 @@ class Ledger:
         """
         if log_identity.role != LOG_ROLE:
             raise LedgerError(f"the log identity must have role {LOG_ROLE!r}")
-        store = Store(resolve_url(target), create=True)
+        store: LedgerSink = Store(target, create=True) if isinstance(target, str | Path) else target
         if store.max_seq() is not None:
             store.close()
             raise LedgerError(f"{target}: already holds a ledger; choose a new location")
@@ -153,6 +219,7 @@ class Ledger:
         )
         genesis = {
             "authorization": table.to_json(),
+            "checkpoint_every": checkpoint_every,
             "log": {"id": log_identity.id, "public_key": log_identity.public.public_key_b64},
             "origin": ledger.origin,
         }
@@ -272,6 +339,10 @@ class Ledger:
         self.tree.append_leaf_hash(digest)
         self._prev = digest
         self._rows.append((entry.seq, entry.time, entry.kind, entry.actor, leaf))
+        self._last_time = entry.time
+        self.statements.add(
+            entry.seq, entry.time, entry.kind, entry.actor, entry.body, entry.statement
+        )
         size = self.tree.size
         if size % self.checkpoint_every == 0:
             self._flush(with_checkpoint=True)
@@ -310,18 +381,40 @@ class Ledger:
         assert self.last_checkpoint is not None
         return self.last_checkpoint
 
-    def close(self) -> str:
-        """Write the final checkpoint and release the store. Returns the final checkpoint note."""
+    def close(self, time: int | None = None) -> str:
+        """Append the ``ledger.close`` entry, write the final checkpoint over it, release the
+        store. Returns the final checkpoint note.
+
+        The close entry is what tells a complete log from one cut back to an earlier checkpoint:
+        it is signed by the log and states the final size, and nothing may follow it.
+        """
         if self._closed:
             raise LedgerError("the ledger is already closed")
         try:
+            at = self._last_time if time is None else time
+            self.record(CLOSE_KIND, {"entries": self.size + 1}, at, [self.log_identity])
             note = self.checkpoint()
+            self.store.seal()
         finally:
             self._closed = True
             if self._verifier is not None:
                 self._verifier.close()
             self.store.close()
         return note
+
+    def abandon(self) -> None:
+        """Stop writing without closing: persist what was appended (with a checkpoint over it)
+        and release the store. The log stays "not closed"; use it when a run fails."""
+        if self._closed:
+            return
+        try:
+            if self._rows or self._checkpoint_size != self.size:
+                self.checkpoint()
+        finally:
+            self._closed = True
+            if self._verifier is not None:
+                self._verifier.close()
+            self.store.close()
 
     # -- proofs -----------------------------------------------------------------------------
     def _stored_leaf_hashes(self, start: int, end: int) -> list[bytes]:

@@ -9,6 +9,7 @@ are an index for queries, and the audit checks them against the leaf.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,14 +31,24 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ledger.errors import StoreError
 from ledger.merkle import leaf_hash
 
-__all__ = ["SCHEMA_VERSION", "EntryRow", "Store", "resolve_url"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "EntryRow",
+    "Location",
+    "Store",
+    "describe",
+    "is_url",
+    "resolve_target",
+    "resolve_url",
+]
 
 SCHEMA_VERSION = 1
 
@@ -82,68 +93,154 @@ meta_table = Table(
 EntryRow = tuple[int, int, str, str, bytes]
 """(seq, time, kind, actor, leaf) as stored."""
 
+#: A ledger's location: an SQLite file (a :class:`~pathlib.Path`) or an SQLAlchemy URL (``str``).
+Location = Path | str
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: Errors a database driver raises for a damaged or unreadable file, besides SQLAlchemy's own.
+_DB_ERRORS = (SQLAlchemyError, sqlite3.DatabaseError)
+
+
+def is_url(target: str | Path) -> bool:
+    """A target is a URL only when it has a scheme (``postgresql+psycopg://``); else a path."""
+    return isinstance(target, str) and bool(_SCHEME.match(target))
+
+
+def resolve_target(target: str | Path) -> Location:
+    """A run directory or ``.db`` path becomes the SQLite file's path; a URL stays a URL.
+
+    Paths are never parsed as URLs, so a ``?`` or ``#`` in a directory name stays in the path.
+    """
+    if is_url(target):
+        return str(target)
+    path = Path(target)
+    return path / "ledger.db" if path.is_dir() else path
+
 
 def resolve_url(target: str | Path) -> str:
-    """Turn a run directory, a ``.db`` path or an SQLAlchemy URL into an SQLAlchemy URL."""
-    text = str(target)
-    if "://" in text:
-        return text
-    path = Path(text)
-    if path.is_dir():
-        path = path / "ledger.db"
-    return f"sqlite:///{path}"
+    """The SQLAlchemy URL of a target (for display and for tools that want a URL)."""
+    location = resolve_target(target)
+    if isinstance(location, str):
+        return location
+    return f"sqlite:///{location}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def describe(location: Location) -> str:
+    """How a location is named in messages: the file path, or the URL without its password."""
+    if isinstance(location, Path):
+        return str(location)
+    try:
+        return make_url(location).render_as_string(hide_password=True)
+    except ArgumentError:
+        return location
+
+
+def _sqlite_writer_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
+def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
+
+
 class Store:
     """The ledger's tables behind one repository object.
 
     Args:
-        url: an SQLAlchemy URL (see :func:`resolve_url` for paths).
-        create: make the schema if absent. When false, a missing SQLite file is an error rather
-            than a new empty ledger, and the schema version must match.
+        target: a path (SQLite file, or a run directory holding ``ledger.db``) or an SQLAlchemy
+            URL. A PostgreSQL URL may name a schema with ``?schema=NAME`` (made on create), so
+            that many ledgers share one database.
+        create: make the schema if absent (a writer). Otherwise the store is opened **read-only**
+            and never changed: an SQLite file is opened with ``mode=ro`` and no pragma is set
+            (its journal mode stays as it is), a PostgreSQL session is ``READ ONLY``; a missing
+            file is an error, not a new empty ledger, and the schema version must match.
     """
 
-    def __init__(self, url: str, *, create: bool = False) -> None:
-        self.url = url
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StoreError(f"{url}: not a database URL ({exc})") from exc
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite:
-            database = parsed.database or ""
-            if not database or database == ":memory:":
-                raise StoreError("an in-memory SQLite ledger cannot be audited later; give a file")
-            path = Path(database)
-            if not create and not path.is_file():
-                raise StoreError(f"{path}: no such ledger file")
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.engine: Engine = create_engine(url)
-        except (ArgumentError, ImportError) as exc:
-            raise StoreError(f"{url}: cannot open ({exc})") from exc
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+    def __init__(self, target: str | Path, *, create: bool = False) -> None:
+        self.location = resolve_target(target)
+        self.read_only = not create
+        self.schema: str | None = None
+        self.is_sqlite = isinstance(self.location, Path)
+        if isinstance(self.location, Path):
+            self.engine: Engine = self._sqlite_engine(self.location, create)
+        else:
+            self.engine = self._url_engine(self.location, create)
         try:
             self._prepare(create)
-        except (DBAPIError, sqlite3.DatabaseError) as exc:
+        except _DB_ERRORS as exc:
             self.engine.dispose()
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]
             raise StoreError(f"{self._name()}: not a dxsim ledger ({reason})") from exc
 
+    def _sqlite_engine(self, path: Path, create: bool) -> Engine:
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            database = str(path)
+            engine = create_engine(
+                "sqlite://", creator=lambda: sqlite3.connect(database, check_same_thread=False)
+            )
+            event.listen(engine, "connect", _sqlite_writer_pragmas)
+            return engine
+        if not path.is_file():
+            raise StoreError(f"{path}: no such ledger file")
+        uri = path.resolve().as_uri() + "?mode=ro"
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        )
+        return engine
+
+    def _url_engine(self, url: str, create: bool) -> Engine:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise StoreError(f"{url}: not a database URL ({exc})") from exc
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            if not database or database == ":memory:":
+                raise StoreError("an in-memory SQLite ledger cannot be audited later; give a file")
+            self.location = Path(database)
+            self.is_sqlite = True
+            return self._sqlite_engine(self.location, create)
+        schema = parsed.query.get("schema")
+        if schema is not None:
+            if not isinstance(schema, str) or not _SCHEMA_NAME.match(schema):
+                raise StoreError(
+                    f"{describe(url)}: schema must be lower-case letters, digits and _ "
+                    "(at most 63, not starting with a digit)"
+                )
+            parsed = parsed.difference_update_query(["schema"])
+            self.schema = schema
+        try:
+            engine = create_engine(parsed)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"{describe(url)}: cannot open ({exc})") from exc
+        if not create and parsed.get_backend_name() == "postgresql":
+            event.listen(engine, "connect", _postgres_read_only)
+        if self.schema is not None:
+            if create:
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                except _DB_ERRORS as exc:
+                    engine.dispose()
+                    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+                    raise StoreError(f"{describe(url)}: cannot open ({reason})") from exc
+            engine = engine.execution_options(schema_translate_map={None: self.schema})
+        return engine
+
     def _name(self) -> str:
-        return str(make_url(self.url).database) if self.is_sqlite else self.url
+        return describe(self.location)
 
     def _prepare(self, create: bool) -> None:
-        tables = set(inspect(self.engine).get_table_names())
+        tables = set(inspect(self.engine).get_table_names(schema=self.schema))
         if create and not tables & {t.name for t in metadata.sorted_tables}:
             metadata.create_all(self.engine)
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -158,11 +255,24 @@ class Store:
                 f"{SCHEMA_VERSION}"
             )
 
+    def _read_failed(self, exc: BaseException, what: str) -> StoreError:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        return StoreError(f"{self._name()}: cannot read {what}: the database is damaged ({reason})")
+
     # -- metadata ---------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         with self.engine.connect() as conn:
             value = conn.execute(select(meta_table.c.value).where(meta_table.c.key == key))
             return value.scalar_one_or_none()
+
+    def meta(self) -> dict[str, str]:
+        """Every metadata row (the audit checks there is nothing it does not expect)."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(meta_table.c.key, meta_table.c.value))
+                return {str(k): str(v) for k, v in rows}
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, "the metadata") from exc
 
     def set_meta(self, key: str, value: str) -> None:
         with self.engine.begin() as conn:
@@ -199,8 +309,19 @@ class Store:
                     conn.execute(
                         insert(checkpoints_table).values(size=checkpoint[0], note=checkpoint[1])
                     )
-        except SQLAlchemyError as exc:
+        except _DB_ERRORS as exc:
             raise StoreError(f"{self._name()}: write failed ({exc})") from exc
+
+    def seal(self) -> None:
+        """A closed SQLite ledger becomes one self-contained file (journal mode DELETE).
+
+        While it is written the ledger is in WAL mode; a reader of a WAL file must create the
+        ``-wal`` and ``-shm`` files beside it, so an archive left in WAL mode could not be read
+        without writing. A crashed writer leaves the WAL (and what it committed) in place.
+        """
+        if self.is_sqlite and not self.read_only:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
 
     # -- reading ----------------------------------------------------------------------------
     def count(self) -> int:
@@ -212,23 +333,35 @@ class Store:
             value = conn.execute(select(func.max(entries_table.c.seq))).scalar_one()
             return None if value is None else int(value)
 
-    def iter_rows(self, start: int = 0, chunk: int = 4096) -> Iterator[list[EntryRow]]:
-        """Yield every entry row in stored order (by seq) in chunks, streaming from the database."""
-        query = (
-            select(
-                entries_table.c.seq,
-                entries_table.c.time,
-                entries_table.c.kind,
-                entries_table.c.actor,
-                entries_table.c.leaf,
-            )
-            .where(entries_table.c.seq >= start)
-            .order_by(entries_table.c.seq)
-        )
-        with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=chunk).execute(query)
-            for part in result.partitions(chunk):
-                yield [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in part]
+    def iter_rows(self, start: int | None = None, chunk: int = 4096) -> Iterator[list[EntryRow]]:
+        """Yield entry rows in seq order in chunks, streaming from the database.
+
+        Without ``start`` every stored row is yielded, negative seqs included: an auditor must
+        account for every row, not only for those a well-behaved writer would have made.
+
+        Raises:
+            StoreError: a page of the database cannot be read (naming where it stopped).
+        """
+        query = select(
+            entries_table.c.seq,
+            entries_table.c.time,
+            entries_table.c.kind,
+            entries_table.c.actor,
+            entries_table.c.leaf,
+        ).order_by(entries_table.c.seq)
+        if start is not None:
+            query = query.where(entries_table.c.seq >= start)
+        last: int | None = None
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execution_options(yield_per=chunk).execute(query)
+                for part in result.partitions(chunk):
+                    rows = [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in part]
+                    last = rows[-1][0] if rows else last
+                    yield rows
+        except _DB_ERRORS as exc:
+            after = "the first row" if last is None else f"seq {last}"
+            raise self._read_failed(exc, f"the entries after {after}") from exc
 
     def leaves(self, start: int, end: int) -> list[bytes]:
         """Leaf bytes for seqs in ``[start, end)``, in order."""
@@ -237,8 +370,11 @@ class Store:
             .where(entries_table.c.seq >= start, entries_table.c.seq < end)
             .order_by(entries_table.c.seq)
         )
-        with self.engine.connect() as conn:
-            return [bytes(r[0]) for r in conn.execute(query)]
+        try:
+            with self.engine.connect() as conn:
+                return [bytes(r[0]) for r in conn.execute(query)]
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, f"the entries {start}..{end - 1}") from exc
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:
         """RFC 6962 leaf hashes of seqs ``[start, end)``: what Merkle proofs read from the store."""
@@ -252,8 +388,11 @@ class Store:
             entries_table.c.actor,
             entries_table.c.leaf,
         ).where(entries_table.c.seq == seq)
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(query).first()
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, f"entry {seq}") from exc
         return None if row is None else (row[0], row[1], row[2], row[3], bytes(row[4]))
 
     def checkpoints(self) -> list[tuple[int, str]]:
@@ -261,14 +400,20 @@ class Store:
         query = select(checkpoints_table.c.size, checkpoints_table.c.note).order_by(
             checkpoints_table.c.size
         )
-        with self.engine.connect() as conn:
-            return [(int(r[0]), str(r[1])) for r in conn.execute(query)]
+        try:
+            with self.engine.connect() as conn:
+                return [(int(r[0]), str(r[1])) for r in conn.execute(query)]
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, "the checkpoints") from exc
 
     def identities(self) -> list[tuple[str, str, bytes, int]]:
         query = select(identities_table).order_by(identities_table.c.registered_seq)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query)
-            return [(r.id, r.role, bytes(r.public_key), int(r.registered_seq)) for r in rows]
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query)
+                return [(r.id, r.role, bytes(r.public_key), int(r.registered_seq)) for r in rows]
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, "the identities") from exc
 
     def close(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,7 @@
 vocabulary of ledger entries, pricing plug-ins, the cross-border hook, metrics and invariants
 as folds over the ledger. Never imports ``agents`` or ``scenarios``."""
 
+from marketplace.authorship import MarketRules, market_rules
 from marketplace.config import ExchangeConfig
 from marketplace.crossborder_hook import GateDecision, OpenBorders, TransferGate
 from marketplace.entries import AUTHORIZATION, BODY_MODELS, check_body
@@ -21,6 +22,7 @@ __all__ = [
     "InvariantResult",
     "LedgerFold",
     "MarketError",
+    "MarketRules",
     "Metrics",
     "OpenBorders",
     "PricingMechanism",
@@ -29,5 +31,6 @@ __all__ = [
     "check_invariants",
     "fold",
     "make_mechanism",
+    "market_rules",
     "register_mechanism",
 ]

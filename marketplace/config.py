@@ -6,11 +6,17 @@ pays 2.5 % of each transaction, the buyer an annual membership fee.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from marketplace.distributions import Constant, Distribution, Exponential, LogNormal
+from marketplace.distributions import Constant, Distribution, Exponential, LogNormal, within
 
 __all__ = [
+    "MAX_DAYS",
+    "MAX_FEN",
+    "MIN_PERIOD_DAYS",
+    "Days",
     "ExchangeConfig",
     "FeeSchedule",
     "OperationConfig",
@@ -20,49 +26,67 @@ __all__ = [
 ]
 
 
+#: The largest amount of money any one field may hold: ¥100 billion (10¹³ fen). Sums of many
+#: such amounts still fit the ledger's 64-bit integers (< 9.2 · 10¹⁸).
+MAX_FEN = 10**13
+#: A run lasts at most 100 years of simulated time; so does any duration in it.
+MAX_DAYS = 36_500
+#: The shortest period of a recurring process (settlement, repricing): one minute. A shorter
+#: one would flood the event queue without changing what a day of the market looks like.
+MIN_PERIOD_DAYS = 1 / 1440
+
+#: A duration in days: draws within [0, 100 years], never negative.
+Days = Annotated[Distribution, within(0, MAX_DAYS, "days")]
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
+Period = Annotated[float, Field(ge=MIN_PERIOD_DAYS, le=MAX_DAYS)]
+WholeDays = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+Capacity = Annotated[int, Field(ge=1, le=1_000_000)]
+BasisPoints = Annotated[int, Field(ge=0, le=10_000)]
+
+
 class _Config(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class FeeSchedule(_Config):
-    supplier_fee_bp: int = Field(default=250, ge=0, le=10_000)
-    membership_fee_fen: int = Field(default=500_000, ge=0)  # ¥5,000 a year
-    membership_period_days: int = Field(default=365, gt=0)
-    hosting_fen_per_gb_day: int = Field(default=50, ge=0)  # ¥0.50 per GB-day
-    hosting_period_days: int = Field(default=30, gt=0)
+    supplier_fee_bp: BasisPoints = 250
+    membership_fee_fen: Fen = 500_000  # ¥5,000 a year
+    membership_period_days: WholeDays = 365
+    hosting_fen_per_gb_day: int = Field(default=50, ge=0, le=100_000)  # ¥0.50 per GB-day
+    hosting_period_days: WholeDays = 30
 
 
 class StorageConfig(_Config):
     """Listing and hosting: ingestion (upload, format and integrity checks) is a queue."""
 
-    capacity: int = Field(default=4, gt=0)
-    ingest_days: Distribution = LogNormal(median=0.5, sigma=0.6)
+    capacity: Capacity = 4
+    ingest_days: Days = LogNormal(median=0.5, sigma=0.6)
 
 
 class RightsConfig(_Config):
     """Rights confirmation: certificates are valid for a fixed term."""
 
-    certificate_valid_days: int = Field(default=365, gt=0)
+    certificate_valid_days: WholeDays = 365
 
 
 class TradingConfig(_Config):
     """Order processing desk: matching and contract drafting take time and staff."""
 
-    capacity: int = Field(default=8, gt=0)
-    matching_days: Distribution = Exponential(mean=0.02)
+    capacity: Capacity = 8
+    matching_days: Days = Exponential(mean=0.02)
 
 
 class OperationConfig(_Config):
     """Delivery and settlement."""
 
-    download_mb_per_day: int = Field(default=2_000_000, gt=0)
-    api_setup_days: Distribution = LogNormal(median=0.5, sigma=0.5)
-    compute_setup_days: Distribution = LogNormal(median=2.0, sigma=0.5)
-    download_failure_bp: int = Field(default=100, ge=0, le=10_000)
-    api_failure_bp: int = Field(default=200, ge=0, le=10_000)
-    compute_failure_bp: int = Field(default=300, ge=0, le=10_000)
-    settlement_every_days: float = Field(default=1.0, gt=0)
-    delivery_jitter_days: Distribution = Constant(value=0.0)
+    download_mb_per_day: int = Field(default=2_000_000, ge=1, le=10**12)
+    api_setup_days: Days = LogNormal(median=0.5, sigma=0.5)
+    compute_setup_days: Days = LogNormal(median=2.0, sigma=0.5)
+    download_failure_bp: BasisPoints = 100
+    api_failure_bp: BasisPoints = 200
+    compute_failure_bp: BasisPoints = 300
+    settlement_every_days: Period = 1.0
+    delivery_jitter_days: Days = Constant(value=0.0)
 
 
 class ExchangeConfig(_Config):

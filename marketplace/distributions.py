@@ -2,15 +2,23 @@
 
 Each is a frozen pydantic model with one method, ``sample(rng)``, drawing from a numpy
 ``Generator`` the caller owns (one stream per component, so variants share random numbers).
+
+``reach()`` is the range a distribution's draws fall in: its support when it is bounded, else
+the quantiles that leave out a tail of less than 10⁻¹⁷ (an exponential beyond 40 means, a
+log-normal beyond 9 σ above its median). Scenario fields bound it (:func:`within`): a duration
+may not reach below 0 days, a price not beyond the largest amount the exchange handles. So a
+negative service time, a NaN parameter or a draw that would overflow a ledger field is refused
+when the scenario is loaded, never clamped or discovered mid-run.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Beta",
@@ -21,16 +29,27 @@ __all__ = [
     "Triangular",
     "Uniform",
     "UniformInt",
+    "within",
 ]
+
+#: An exponential's draws stay below 40 means, a log-normal's below 9 sigma above its median,
+#: with probability 1 - 10⁻¹⁷ or more (e^-40 ≈ 4·10⁻¹⁸; P(Z > 9) ≈ 1.1·10⁻¹⁹).
+EXPONENTIAL_REACH_MEANS = 40.0
+LOGNORMAL_REACH_SIGMAS = 9.0
+_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _CONFIG
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def mean(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reach(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        """The (low, high) range the draws fall in (see the module docstring)."""
         raise NotImplementedError
 
 
@@ -43,6 +62,9 @@ class Constant(_Dist):
 
     def mean(self) -> float:
         return self.value
+
+    def reach(self) -> tuple[float, float]:
+        return self.value, self.value
 
 
 class Uniform(_Dist):
@@ -61,6 +83,9 @@ class Uniform(_Dist):
 
     def mean(self) -> float:
         return (self.low + self.high) / 2
+
+    def reach(self) -> tuple[float, float]:
+        return self.low, self.high
 
 
 class UniformInt(_Dist):
@@ -82,18 +107,24 @@ class UniformInt(_Dist):
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
+    def reach(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
+
 
 class Exponential(_Dist):
     dist: Literal["exponential"] = "exponential"
     mean_value: float = Field(gt=0, alias="mean")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(**_CONFIG, populate_by_name=True)
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean_value))
 
     def mean(self) -> float:
         return self.mean_value
+
+    def reach(self) -> tuple[float, float]:
+        return 0.0, self.mean_value * EXPONENTIAL_REACH_MEANS
 
 
 class LogNormal(_Dist):
@@ -102,13 +133,17 @@ class LogNormal(_Dist):
 
     dist: Literal["lognormal"] = "lognormal"
     median: float = Field(gt=0)
-    sigma: float = Field(ge=0)
+    sigma: float = Field(ge=0, le=10)
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(math.log(self.median), self.sigma))
 
     def mean(self) -> float:
         return self.median * math.exp(self.sigma**2 / 2)
+
+    def reach(self) -> tuple[float, float]:
+        spread = math.exp(LOGNORMAL_REACH_SIGMAS * self.sigma)
+        return self.median / spread, self.median * spread
 
 
 class Beta(_Dist):
@@ -132,6 +167,9 @@ class Beta(_Dist):
     def mean(self) -> float:
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
 
+    def reach(self) -> tuple[float, float]:
+        return self.low, self.high
+
 
 class Triangular(_Dist):
     dist: Literal["triangular"] = "triangular"
@@ -151,8 +189,33 @@ class Triangular(_Dist):
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
+    def reach(self) -> tuple[float, float]:
+        return self.low, self.high
+
 
 Distribution = Annotated[
     Constant | Uniform | UniformInt | Exponential | LogNormal | Beta | Triangular,
     Field(discriminator="dist"),
 ]
+
+
+def within(low: float, high: float, unit: str) -> AfterValidator:
+    """A field constraint: the distribution's draws must fall in ``[low, high]`` ``unit``.
+
+    Use as ``Annotated[Distribution, within(0, 36_500, "days")]``.
+    """
+
+    def check(dist: _Dist) -> _Dist:
+        lowest, highest = dist.reach()
+        if lowest < low or highest > high:
+            bounded = isinstance(dist, Constant | Uniform | UniformInt | Beta | Triangular)
+            tail = "" if bounded else " (all but a 1e-17 tail)"
+            name = getattr(dist, "dist", "the")
+            raise ValueError(
+                f"{name} draws reach [{lowest:.4g}, {highest:.4g}] {unit}{tail}; "
+                f"allowed: values within [{low:g}, {high:g}] {unit}"
+            )
+        return dist
+
+    checker: Callable[[_Dist], _Dist] = check
+    return AfterValidator(checker)

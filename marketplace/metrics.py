@@ -8,7 +8,8 @@ only for ratios, indices (HHI, Gini) and means in days.
 
 Percentiles use the nearest-rank method (Hyndman & Fan 1996, definition 1: the inverse of the
 empirical distribution function), so a percentile is always an observed value and prices stay
-integer fen. Statistics of an empty set are 0 (the matching count says whether there was data).
+integer fen. A statistic of an empty set is ``None`` ("n/a" in tables), never 0: a mean price of
+0 would read as data.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ledger import LedgerError, Store, parse_leaf, resolve_url
+from ledger import LedgerError, Store, parse_leaf
 from marketplace import entries as vocab
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
 from marketplace.errors import MarketError
@@ -35,32 +36,33 @@ class FoldError(MarketError):
     """An entry the fold cannot interpret (its seq is named): a tampered or foreign ledger."""
 
 
-def nearest_rank(ordered: Sequence[int], pct: int) -> int:
-    """The ``pct``-th percentile of ascending ``ordered`` by nearest rank (0 when empty).
+def nearest_rank(ordered: Sequence[int], pct: int) -> int | None:
+    """The ``pct``-th percentile of ascending ``ordered`` by nearest rank (None when empty).
 
     Nearest rank: the value at rank ``ceil(pct/100 · n)`` (1-based, at least 1), i.e. the smallest
     observation with at least ``pct`` % of the data at or below it. Exact on integers.
     """
     if not ordered:
-        return 0
+        return None
     rank = max(1, -(-pct * len(ordered) // 100))
     return ordered[rank - 1]
 
 
-def hhi(revenues: Mapping[str, int]) -> float:
+def hhi(revenues: Mapping[str, int]) -> float | None:
     """Herfindahl-Hirschman index on the 0-10 000 scale: ``Σ (100 · rᵢ / R)²``.
 
     Shares in percent, squared and summed, as in the U.S. DOJ/FTC Merger Guidelines (2023, §2.1)
-    and China SAMR practice; computed as ``10 000 · Σ rᵢ² / R²`` with one division. 0 if R = 0.
+    and China SAMR practice; computed as ``10 000 · Σ rᵢ² / R²`` with one division. None if
+    R = 0 (no market to be concentrated).
     """
     total = sum(revenues.values())
     if total <= 0:
-        return 0.0
+        return None
     return 10_000 * sum(r * r for r in revenues.values()) / (total * total)
 
 
-def gini(values: Sequence[int]) -> float:
-    """Gini coefficient ``Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n² μ)`` of non-negative ``values`` (0 if Σ = 0).
+def gini(values: Sequence[int]) -> float | None:
+    """Gini coefficient ``Σᵢ Σⱼ |xᵢ − xⱼ| / (2 n² μ)`` of non-negative ``values`` (None if Σ = 0).
 
     Evaluated with the sorted-rank identity ``G = (2 Σ i·x₍ᵢ₎ − (n + 1) Σ x) / (n Σ x)``, i 1-based
     over ascending values (Damgaard & Weiner 2000, eq. 1), exact in integers up to one division.
@@ -68,7 +70,7 @@ def gini(values: Sequence[int]) -> float:
     ordered = sorted(values)
     n, total = len(ordered), sum(ordered)
     if n == 0 or total <= 0:
-        return 0.0
+        return None
     ranked = sum(i * x for i, x in enumerate(ordered, start=1))
     return (2 * ranked - (n + 1) * total) / (n * total)
 
@@ -96,35 +98,35 @@ class Metrics:
     rights_decisions: int
     rights_approvals: int
     rights_rejections: int
-    rights_approval_rate: float
-    review_wait_days_mean: float
-    review_wait_days_p50: float
-    review_wait_days_p90: float
+    rights_approval_rate: float | None
+    review_wait_days_mean: float | None
+    review_wait_days_p50: float | None
+    review_wait_days_p90: float | None
     rights_backlog_max: int
-    rights_backlog_mean: float  # sampled once per distinct entry time, after its entries
-    rights_backlog_time_mean: float  # time-weighted over [0, last entry time]
+    rights_backlog_mean: float | None  # sampled once per distinct entry time, after its entries
+    rights_backlog_time_mean: float | None  # time-weighted over [0, last entry time]
     trades: int
     volume_fen: int
-    price_mean_fen: int
-    price_p10_fen: int
-    price_p50_fen: int
-    price_p90_fen: int
+    price_mean_fen: int | None
+    price_p10_fen: int | None
+    price_p50_fen: int | None
+    price_p90_fen: int | None
     trades_by_licence: dict[str, int]
     trades_by_destination: dict[str, int]
     cross_border_trades: int
     trades_by_corridor: dict[str, int]  # "origin-destination" of cross-border contracts
     mechanisms_completed: dict[str, int]
-    time_to_trade_days_mean: float
-    time_to_trade_days_p50: float
+    time_to_trade_days_mean: float | None
+    time_to_trade_days_p50: float | None
     listings_traded: int
     listings_never_traded: int
     rejections: int
     rejections_by_reason: dict[str, int]
-    order_rejection_rate: float  # rejections / (contracts + rejections)
+    order_rejection_rate: float | None  # rejections / (contracts + rejections)
     delivered: int
     failed: int
     refunds_fen: int
-    settlement_lag_days_mean: float
+    settlement_lag_days_mean: float | None
     in_escrow: int
     escrow_balance_fen: int
     fees_supplier_fen: int
@@ -136,8 +138,8 @@ class Metrics:
     exchange_revenue_fen: int
     total_surplus_fen: int
     provider_revenue_fen: dict[str, int]
-    hhi: float
-    gini: float
+    hhi: float | None
+    gini: float | None
     balances_fen: dict[str, int]
     endowments_fen: int
 
@@ -155,6 +157,10 @@ class _Deal:  # what the fold remembers of one contract
     time: int
     research: dict[str, int]
     settled: bool = False
+
+
+def _days(seconds: int | None) -> float | None:
+    return None if seconds is None else seconds / DAY
 
 
 def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
@@ -308,16 +314,18 @@ class LedgerFold:
             rights_decisions=decisions,
             rights_approvals=rights["approvals"],
             rights_rejections=rights["rejections"],
-            rights_approval_rate=rights["approvals"] / decisions if decisions else 0.0,
-            review_wait_days_mean=sum(waits) / len(waits) / DAY if waits else 0.0,
-            review_wait_days_p50=nearest_rank(waits, 50) / DAY,
-            review_wait_days_p90=nearest_rank(waits, 90) / DAY,
+            rights_approval_rate=rights["approvals"] / decisions if decisions else None,
+            review_wait_days_mean=sum(waits) / len(waits) / DAY if waits else None,
+            review_wait_days_p50=_days(nearest_rank(waits, 50)),
+            review_wait_days_p90=_days(nearest_rank(waits, 90)),
             rights_backlog_max=max(self._sample_max, waiting),
-            rights_backlog_mean=(self._sample_sum + waiting) / samples if samples else 0.0,
-            rights_backlog_time_mean=self._backlog_area / self.last_time if self.last_time else 0.0,
+            rights_backlog_mean=(self._sample_sum + waiting) / samples if samples else None,
+            rights_backlog_time_mean=self._backlog_area / self.last_time
+            if self.last_time
+            else None,
             trades=trades,
             volume_fen=sum(prices),
-            price_mean_fen=(2 * sum(prices) + trades) // (2 * trades) if trades else 0,  # ½ up
+            price_mean_fen=(2 * sum(prices) + trades) // (2 * trades) if trades else None,  # ½ up
             price_p10_fen=nearest_rank(prices, 10),
             price_p50_fen=nearest_rank(prices, 50),
             price_p90_fen=nearest_rank(prices, 90),
@@ -326,17 +334,19 @@ class LedgerFold:
             cross_border_trades=sum(count["corridor"].values()),
             trades_by_corridor=_sorted(count["corridor"]),
             mechanisms_completed=_sorted(count["mechanism"]),
-            time_to_trade_days_mean=sum(to_trade) / len(to_trade) / DAY if to_trade else 0.0,
-            time_to_trade_days_p50=nearest_rank(to_trade, 50) / DAY,
+            time_to_trade_days_mean=sum(to_trade) / len(to_trade) / DAY if to_trade else None,
+            time_to_trade_days_p50=_days(nearest_rank(to_trade, 50)),
             listings_traded=sum(1 for k in listed if k in traded),
             listings_never_traded=sum(1 for k in listed if k not in traded),
             rejections=rejections,
             rejections_by_reason=_sorted(count["rejection"]),
-            order_rejection_rate=rejections / (rejections + trades) if rejections else 0.0,
+            order_rejection_rate=rejections / (rejections + trades)
+            if rejections + trades
+            else None,
             delivered=count["settlement"]["delivered"],
             failed=count["settlement"]["failed"],
             refunds_fen=fees["refunds"],
-            settlement_lag_days_mean=sum(self.lags) / len(self.lags) / DAY if self.lags else 0.0,
+            settlement_lag_days_mean=sum(self.lags) / len(self.lags) / DAY if self.lags else None,
             in_escrow=sum(1 for deal in self.deals.values() if not deal.settled),
             escrow_balance_fen=self.balances[ESCROW_ACCOUNT],
             fees_supplier_fen=fees["supplier"],
@@ -376,7 +386,7 @@ def fold(target: str | Path | Store) -> Metrics:
         ledger.StoreError: the target is not a readable dxsim ledger.
     """
     folder = LedgerFold()
-    store = target if isinstance(target, Store) else Store(resolve_url(target))
+    store = target if isinstance(target, Store) else Store(target)
     try:
         for rows in store.iter_rows():
             for seq, _time, _kind, _actor, leaf in rows:

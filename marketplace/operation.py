@@ -55,12 +55,12 @@ class Operation:
     def delivery_days(self, contract: ContractState) -> float:
         """Sampled delivery time in days for this contract's licence and dataset size."""
         config = self.config
-        jitter = max(0.0, config.delivery_jitter_days.sample(self.rng))
+        jitter = config.delivery_jitter_days.sample(self.rng)
         if contract.licence == "download":
             return contract.listing.spec.size_mb / config.download_mb_per_day + jitter
         if contract.licence == "api":
-            return max(0.0, config.api_setup_days.sample(self.rng)) + jitter
-        return max(0.0, config.compute_setup_days.sample(self.rng)) + jitter
+            return config.api_setup_days.sample(self.rng) + jitter
+        return config.compute_setup_days.sample(self.rng) + jitter
 
     def deliver(self, contract: ContractState) -> simpy.Process:
         self.in_delivery += 1

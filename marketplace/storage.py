@@ -51,7 +51,7 @@ class Storage:
         env = self.exchange.env
         with self.ingest.request() as slot:
             yield slot
-            ingest_days = max(0.0, self.config.ingest_days.sample(self.rng))
+            ingest_days = self.config.ingest_days.sample(self.rng)
             yield env.timeout(ingest_days)
         number = self._listed_count.get(provider.id, 0) + 1
         self._listed_count[provider.id] = number

@@ -69,7 +69,7 @@ class Trading:
         exchange = self.exchange
         with self.desk.request() as seat:
             yield seat
-            yield exchange.env.timeout(max(0.0, self.config.matching_days.sample(self.rng)))
+            yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
         listing = exchange.listings.get(order.listing)
         if listing is None or listing.price_fen is None:
             raise MarketError(f"{order.buyer} ordered {order.listing}, which is not on offer")

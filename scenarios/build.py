@@ -6,9 +6,9 @@ This is the only place that knows how the pieces fit; everything below takes typ
 from __future__ import annotations
 
 import gc
+import resource
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import simpy
@@ -22,21 +22,48 @@ from agents import (
     Provider,
     ProviderPopulation,
 )
-from ledger import Identity, Ledger, derive_identity
+from ledger import Ledger, LedgerSink, StatementDigest
 from marketplace.crossborder_hook import OpenBorders
 from marketplace.entries import AUTHORIZATION
 from marketplace.exchange import Exchange
+from scenarios.cli_errors import UserError
+from scenarios.keys import KeySource
 from scenarios.schema import Scenario
 from scenarios.streams import Streams
 
-__all__ = ["LOG_ID", "OPERATOR_ID", "World", "build"]
+__all__ = ["LOG_ID", "OPERATOR_ID", "BoundedEnvironment", "WorkLimitError", "World", "build"]
 
 LOG_ID = "dxsim-log"
 OPERATOR_ID = "exchange-operator"
 
 Progress = Callable[[float, int], None]
-KeySource = Callable[[str, str], Identity]
-"""Where identities come from: ``(id, role) -> Identity``. By default, derived from the seed."""
+
+
+class WorkLimitError(UserError):
+    """A run would exceed the work its scenario allows (``run.max_events``, ``max_entries``,
+    ``max_memory_mb``): it stops with this instead of hanging or exhausting the machine."""
+
+
+class BoundedEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it processes and stops past a bound."""
+
+    def __init__(self, max_events: int) -> None:
+        super().__init__()
+        self.max_events = max_events
+        self.processed = 0
+
+    def step(self) -> None:
+        self.processed += 1
+        if self.processed > self.max_events:
+            raise WorkLimitError(
+                f"the run stopped at day {self.now:.3f} after {self.max_events:,} events "
+                "(run.max_events); raise it in the scenario if the run is meant to be this large"
+            )
+        super().step()
+
+
+def _peak_memory_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 @dataclass
@@ -50,6 +77,28 @@ class World:
     providers: list[Provider] = field(default_factory=list)
     buyers: list[Buyer] = field(default_factory=list)
     assessors: list[Assessor] = field(default_factory=list)
+
+    @property
+    def statements(self) -> StatementDigest:
+        return self.ledger.statements
+
+    def abandon(self) -> None:
+        """The run failed: persist what the ledger holds so far, leave it not closed."""
+        self.ledger.abandon()
+
+    def _check_limits(self) -> None:
+        limits = self.scenario.run
+        if self.ledger.size > limits.max_entries:
+            raise WorkLimitError(
+                f"the run stopped at day {self.env.now:.3f} with {self.ledger.size:,} ledger "
+                f"entries, more than run.max_entries = {limits.max_entries:,}"
+            )
+        peak = _peak_memory_mb()
+        if peak > limits.max_memory_mb:
+            raise WorkLimitError(
+                f"the run stopped at day {self.env.now:.3f} using {peak:,} MB, more than "
+                f"run.max_memory_mb = {limits.max_memory_mb:,}"
+            )
 
     def run(self, progress: Progress | None = None) -> None:
         """Run to the scenario's end, one sim-day at a time, then close the books and the log.
@@ -67,6 +116,7 @@ class World:
             while day < days:
                 day = min(days, day + 1)
                 self.env.run(until=day)
+                self._check_limits()
                 if progress is not None:
                     progress(self.env.now, self.ledger.size)
             self.exchange.close_books()
@@ -78,22 +128,21 @@ class World:
 
 def build(
     scenario: Scenario,
-    ledger_target: str | Path,
+    ledger_target: str | Path | LedgerSink,
+    *,
+    keys: KeySource,
     env: simpy.Environment | None = None,
-    keys: KeySource | None = None,
 ) -> World:
     """Wire a world for ``scenario`` writing its ledger to ``ledger_target``.
 
-    ``env`` lets a caller supply its own (fresh) SimPy environment, e.g. one that counts events.
-    ``keys`` supplies identities; by default they are derived from the run seed (HKDF), and a
-    keystore gives random keys kept encrypted on disk (the same keystore gives the same keys,
-    so a rerun still reproduces the root).
+    ``keys`` supplies identities (see :mod:`scenarios.keys`: derived from a key secret and the
+    run seed, or random keys from a keystore; the same source gives the same keys, so a rerun
+    reproduces the root). ``env`` lets a caller supply its own fresh SimPy environment; by
+    default it is a :class:`BoundedEnvironment` with the scenario's ``run.max_events``.
     """
     seed = scenario.run.seed
     streams = Streams(seed)
-    env = env if env is not None else simpy.Environment()
-    if keys is None:
-        keys = partial(derive_identity, seed)
+    env = env if env is not None else BoundedEnvironment(scenario.run.max_events)
     log = keys(LOG_ID, "log")
     ledger = Ledger.create(
         ledger_target,

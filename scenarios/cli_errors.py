@@ -1,4 +1,17 @@
-"""How the CLI fails: one clear line on stderr and a documented exit code, never a traceback."""
+"""How the CLI fails: one clear line on stderr and a documented exit code, never a traceback.
+
+=====  ==========================================================================================
+code   meaning
+=====  ==========================================================================================
+0      ok: verified, closed, complete
+1      does not verify, an invariant is broken, or stored results differ from the ledger
+2      bad input: a scenario, pack, file, key or option that cannot be used (the line says which)
+3      an internal error: a bug in dxsim (the line says where to report it; ``--debug`` shows
+       the traceback)
+4      verifies but incomplete: the log was not closed (a crash, or cut back to a checkpoint),
+       or the run directory is marked incomplete or failed
+=====  ==========================================================================================
+"""
 
 from __future__ import annotations
 
@@ -11,11 +24,29 @@ import typer
 
 from ledger.errors import LedgerError
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "UserError", "fail", "one_line_errors"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "EXIT_INCOMPLETE",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "REPORT_BUGS",
+    "UserError",
+    "fail",
+    "one_line_errors",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the thing checked is bad (a ledger that does not verify, an invariant broken)
 EXIT_BAD_INPUT = 2  # the user's input is unusable (missing file, bad scenario, wrong key)
+EXIT_INTERNAL = 3  # a bug in dxsim
+EXIT_INCOMPLETE = 4  # verifies, but the log is not closed or the run is not complete
+
+REPORT_BUGS = (
+    "this is a bug in dxsim: please report it to the dxsim maintainers (the issue tracker named "
+    "in README.md, 'Reporting bugs') with the command line and the output of the same command "
+    "run with --debug"
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,7 +57,10 @@ class UserError(Exception):
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    sys.stderr.write(f"dxsim: error: {message}\n")
+    first, *rest = message.splitlines() or [""]
+    sys.stderr.write(f"dxsim: error: {first}\n")
+    for line in rest:
+        sys.stderr.write(f"{line}\n")
     raise typer.Exit(code)
 
 

@@ -1,7 +1,8 @@
 """Ledger commands of the ``dxsim`` CLI: verify, prove, consistency, checkpoint.
 
-They read the ledger alone (a run directory, a ``ledger.db`` file or an SQLAlchemy URL), so anyone
-holding a run directory can re-check it.
+They read the ledger alone (a run directory, following its manifest to a database when the run
+wrote there; a ``ledger.db`` file; or an SQLAlchemy URL), open it read-only and never change it,
+so anyone holding a run directory can re-check it.
 """
 
 from __future__ import annotations
@@ -10,39 +11,60 @@ import base64
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ledger import merkle
-from ledger.audit import audit
+from ledger import AuditReport, Checkpoint, Store, audit, merkle
+from ledger.audit import log_verifier_key
 from ledger.checkpoint import open_checkpoint
-from ledger.errors import CheckpointError, StoreError
-from ledger.store import Store, resolve_url
-from marketplace.entries import BODY_MODELS, check_body
-from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
+from ledger.errors import CheckpointError
+from marketplace.authorship import market_rules
+from scenarios.cli_errors import EXIT_FAILED, EXIT_INCOMPLETE, UserError, one_line_errors
+from scenarios.rundir import RunManifest, ledger_location, read_manifest
 
-__all__ = ["register"]
+__all__ = ["open_target", "read_note", "register", "verdict"]
 
 Target = Annotated[str, typer.Argument(help="Run directory, ledger .db file or SQLAlchemy URL.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-def market_bodies(kind: str, body: dict[str, Any]) -> str | None:
-    """Check bodies of the exchange's kinds against their models; other logs' kinds pass
-    (the ledger is generic: their authorization was still checked by the audit)."""
-    return check_body(kind, body) if kind in BODY_MODELS else None
+def open_target(target: str) -> tuple[Store, RunManifest | None]:
+    """The ledger of ``target``, read-only, and the run manifest when it is a run directory."""
+    manifest = read_manifest(Path(target)) if Path(target).is_dir() else None
+    return Store(ledger_location(target)), manifest
 
 
-def _open(target: str) -> Store:
-    return Store(resolve_url(target))
+def read_note(path: Path) -> str:
+    """A checkpoint note file as text: it must be UTF-8 (a note is a C2SP signed note)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such checkpoint file") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not a checkpoint note (byte {exc.start} is not UTF-8)") from None
 
 
-def _verifier_key(store: Store) -> str:
-    key = store.get_meta("verifier_key")
-    if key is None:
-        raise StoreError("the ledger has no verifier key recorded")
-    return key
+def verdict(report: AuditReport, manifest: RunManifest | None) -> tuple[str, int, str]:
+    """The line, exit code and outcome name of a verification of a ledger (and its run)."""
+    line = report.summary()
+    if not report.verified:
+        return line, EXIT_FAILED, "bad"
+    if manifest is not None and manifest.status != "complete":
+        why = f": {manifest.error}" if manifest.error else ""
+        run = f"run {manifest.status}{why}"
+        if report.closed:
+            return (
+                f"INCOMPLETE RUN  {run}  (the ledger itself verifies: {line})",
+                EXIT_INCOMPLETE,
+                ("run-incomplete"),
+            )
+        return f"{line}  [{run}]", EXIT_INCOMPLETE, "not-closed"
+    if not report.closed:
+        return line, EXIT_INCOMPLETE, "not-closed"
+    return line, 0, "ok"
 
 
 @one_line_errors
@@ -58,32 +80,41 @@ def verify(
     threads: Annotated[int, typer.Option(min=1, max=64, help="Verifier threads.")] = 2,
     as_json: AsJson = False,
 ) -> None:
-    """Verify every entry, signature, authorization and checkpoint; name the first bad entry."""
-    witness = None
-    if checkpoint is not None:
-        note = checkpoint.read_text(encoding="utf-8")
-        store = _open(target)
-        try:
-            vkey = key or _verifier_key(store)
-        finally:
-            store.close()
-        try:
-            witness = open_checkpoint(note, vkey)
-        except CheckpointError as exc:
-            raise UserError(f"{checkpoint}: {exc}") from exc
-    report = audit(
-        target, verifier_key=key, threads=threads, witness=witness, body_check=market_bodies
-    )
+    """Verify every row, signature, authorization, checkpoint and rule of record; name the
+    first bad entry. Exit 0 ok, 1 does not verify, 2 bad input, 4 verifies but the log is not
+    closed (or the run directory is incomplete)."""
+    store, manifest = open_target(target)
+    try:
+        witness = _witness(store, checkpoint, key)
+        report = audit(
+            store, verifier_key=key, threads=threads, witness=witness, domain=market_rules
+        )
+    finally:
+        store.close()
+    line, code, outcome = verdict(report, manifest)
     if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), sort_keys=True) + "\n")
+        data = report.to_json()
+        data["outcome"] = outcome
+        data["run"] = None if manifest is None else manifest.model_dump()
+        sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
     else:
-        sys.stdout.write(report.summary() + "\n")
-    if not report.ok:
-        raise typer.Exit(EXIT_FAILED)
+        sys.stdout.write(line + "\n")
+    if code:
+        raise typer.Exit(code)
+
+
+def _witness(store: Store, checkpoint: Path | None, key: str | None) -> Checkpoint | None:
+    if checkpoint is None:
+        return None
+    note = read_note(checkpoint)
+    try:
+        return open_checkpoint(note, key or log_verifier_key(store))
+    except CheckpointError as exc:
+        raise UserError(f"{checkpoint}: {exc}") from exc
 
 
 def _tree(store: Store) -> merkle.MerkleTree:
-    hashes = (merkle.leaf_hash(row[4]) for rows in store.iter_rows() for row in rows)
+    hashes = (merkle.leaf_hash(row[4]) for rows in store.iter_rows(start=0) for row in rows)
     return merkle.MerkleTree.from_leaf_hashes(hashes, leaf_hashes=store.leaf_hashes)
 
 
@@ -101,7 +132,7 @@ def prove(
     as_json: AsJson = False,
 ) -> None:
     """Print an RFC 9162 inclusion proof of entry SEQ and check it against a signed checkpoint."""
-    store = _open(target)
+    store, _manifest = open_target(target)
     try:
         checkpoints = dict(store.checkpoints())
         tree = _tree(store)
@@ -113,12 +144,13 @@ def prove(
         if not 0 <= seq < size <= tree.size:
             raise UserError(f"seq {seq} and size {size} must satisfy seq < size <= {tree.size}")
         row = store.entry_row(seq)
-        assert row is not None
+        if row is None:
+            raise UserError(f"there is no entry {seq}")
         proof = tree.inclusion_proof(seq, size)
         leaf = merkle.leaf_hash(row[4])
         note = checkpoints.get(size)
         if note is not None:  # prove against the signed root, not one we just computed
-            root = open_checkpoint(note, _verifier_key(store)).root
+            root = open_checkpoint(note, log_verifier_key(store)).root
         elif size == tree.size:
             root = tree.root()
         else:
@@ -158,7 +190,7 @@ def consistency(
     as_json: AsJson = False,
 ) -> None:
     """Print an RFC 9162 consistency proof between two stored checkpoints and check it."""
-    store = _open(target)
+    store, _manifest = open_target(target)
     try:
         checkpoints = dict(store.checkpoints())
         for size in (old, new):
@@ -167,10 +199,13 @@ def consistency(
                 raise UserError(f"no checkpoint of size {size} (stored: {known})")
         if old > new:
             raise UserError("the old size must not exceed the new size")
-        vkey = _verifier_key(store)
+        vkey = log_verifier_key(store)
         old_root = open_checkpoint(checkpoints[old], vkey).root
         new_root = open_checkpoint(checkpoints[new], vkey).root
-        proof = _tree(store).consistency_proof(old, new)
+        tree = _tree(store)
+        if tree.size < new:
+            raise UserError(f"checkpoint {new} covers more entries than the {tree.size} stored")
+        proof = tree.consistency_proof(old, new)
     finally:
         store.close()
     ok = merkle.verify_consistency(old, new, old_root, new_root, proof)
@@ -196,11 +231,15 @@ def checkpoint(
     ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Print the latest signed checkpoint note exactly as stored (C2SP signed note)."""
-    store = _open(target)
+    """Print the latest signed checkpoint note exactly as stored (C2SP signed note).
+
+    Keep one outside the run directory (``dxsim checkpoint RUN > FILE``): ``dxsim verify RUN
+    --checkpoint FILE`` then catches a log rewritten later, even by whoever holds its key.
+    """
+    store, _manifest = open_target(target)
     try:
         if verifier_key:
-            sys.stdout.write(_verifier_key(store) + "\n")
+            sys.stdout.write(_checked_verifier_key(store) + "\n")
             return
         notes = [note for _size, note in store.checkpoints()]
     finally:
@@ -213,6 +252,19 @@ def checkpoint(
     else:
         # Notes end in exactly one newline; print() would add a second, which Go's verifier rejects.
         sys.stdout.write("".join(chosen))
+
+
+def _checked_verifier_key(store: Store) -> str:
+    """The genesis key, refusing a ledger whose stored key was replaced."""
+    key = log_verifier_key(store)
+    stored = store.get_meta("verifier_key")
+    if stored != key:
+        sys.stderr.write(
+            "dxsim: error: the stored verifier key is not the key of the log's signed genesis "
+            "entry: the ledger was tampered with\n"
+        )
+        raise typer.Exit(EXIT_FAILED)
+    return key
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -13,20 +12,29 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger.audit import audit
-from ledger.identity import PASSPHRASE_ENV, Keystore
-from marketplace.entries import check_body
-from scenarios.build import LOG_ID, KeySource, World
+from ledger import Keystore, Store, audit, is_url
+from ledger.identity import PASSPHRASE_ENV
+from marketplace.authorship import market_rules
+from scenarios.build import LOG_ID, World
 from scenarios.catalog import builtin_scenarios, describe, resolve
 from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
+from scenarios.keys import KeySource, find_key_secret, refuse_inside, run_keys
 from scenarios.load import ScenarioError, load
 from scenarios.report import invariant_lines, summary_table
 from scenarios.run import RunResult, run_scenario
+from scenarios.rundir import ledger_location, read_manifest
 from scenarios.schema import Scenario
 
 __all__ = ["register"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario file, or a built-in name (baseline).")]
+KeySecretOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="File holding the key secret the run's keys derive from (default: "
+        "$DXSIM_KEY_SECRET, $DXSIM_KEY_SECRET_FILE, else ~/.config/dxsim/key-secret)."
+    ),
+]
 
 
 def _load(name_or_path: str) -> tuple[Scenario, str]:
@@ -38,27 +46,42 @@ def _load(name_or_path: str) -> tuple[Scenario, str]:
     return scenario, path.read_text(encoding="utf-8")
 
 
-def _keystore(directory: Path | None) -> KeySource | None:
-    """Identities from an encrypted keystore; the passphrase from the environment or a prompt."""
-    if directory is None:
-        return None
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if not passphrase:
-        if not sys.stdin.isatty():
-            raise UserError(f"--keystore needs a passphrase: set {PASSPHRASE_ENV}")
-        passphrase = typer.prompt("keystore passphrase", hide_input=True)
-    store = Keystore(directory, passphrase.encode())
-    store.identity(LOG_ID, "log")  # a wrong passphrase fails here, before anything is written
-    return lambda identity_id, role: store.identity(identity_id, role)
+def _keys(
+    scenario: Scenario, out: Path, key_secret: Path | None, keystore: Path | None
+) -> tuple[KeySource, str]:
+    """The run's identities and how the manifest names them: a keystore's random keys, or keys
+    derived from the key secret; neither may live inside the run directory."""
+    if keystore is not None:
+        refuse_inside(keystore, out, "keystore")
+        passphrase = os.environ.get(PASSPHRASE_ENV)
+        if not passphrase:
+            if not sys.stdin.isatty():
+                raise UserError(f"--keystore needs a passphrase: set {PASSPHRASE_ENV}")
+            passphrase = typer.prompt("keystore passphrase", hide_input=True)
+        store = Keystore(keystore, passphrase.encode())
+        store.identity(LOG_ID, "log")  # a wrong passphrase fails here, before anything is written
+        return (lambda identity_id, role: store.identity(identity_id, role)), "keystore"
+    source = find_key_secret(key_secret)
+    refuse_inside(source.path, out)
+    if source.created:
+        sys.stderr.write(
+            f"dxsim: made a new key secret at {source.where} (keep it: the same secret, "
+            "scenario and seed reproduce a ledger byte for byte)\n"
+        )
+    return run_keys(source.secret, scenario.run.seed), f"key secret {source.secret.fingerprint}"
 
 
 def _execute(
     scenario: Scenario,
     source: str,
     out: Path,
-    check_determinism: bool,
     console: Console,
-    keys: KeySource | None = None,
+    *,
+    keys: KeySource,
+    keys_label: str,
+    check_determinism: bool = True,
+    ledger_url: str | None = None,
+    force: bool = False,
 ) -> RunResult:
     days = scenario.run.days
     started = time.perf_counter()
@@ -78,28 +101,47 @@ def _execute(
             rate = world.exchange.trading.contracts_signed / elapsed
             bar.update(task, completed=now, entries=world.ledger.size, rate=rate)
 
-        result = run_scenario(
+        return run_scenario(
             scenario,
             out,
+            keys=keys,
+            keys_label=keys_label,
             source_text=source,
             progress=progress,
             check_determinism=check_determinism,
-            keys=keys,
+            ledger_url=ledger_url,
+            force=force,
         )
-    return result
 
 
 def _report(result: RunResult, console: Console) -> None:
-    table = summary_table(result)
-    console.print(table)
-    lines = invariant_lines(result)
-    for line in lines:
+    console.print(summary_table(result))
+    for line in invariant_lines(result):
         console.print(line, highlight=False)
-    with (result.out / "summary.txt").open("w", encoding="utf-8") as out:
-        plain = Console(file=out, width=100, color_system=None, force_terminal=False)
-        plain.print(table)
-        for line in lines:
-            plain.print(line, highlight=False)
+
+
+def _keep_checkpoint(result: RunResult, path: Path | None, console: Console) -> None:
+    """Say how to keep the log honest, and write its final checkpoint note to ``path``
+    (outside the run directory, a new file) when asked."""
+    manifest = read_manifest(result.out)
+    key = manifest.verifier_key if manifest is not None else None
+    console.print(f"verifier key: {key}", highlight=False)
+    if path is None:
+        console.print(
+            "keep it and a checkpoint outside the run directory (dxsim checkpoint RUN > FILE) "
+            "to catch a rewritten log later: dxsim verify RUN --key KEY --checkpoint FILE",
+            highlight=False,
+        )
+        return
+    refuse_inside(path, result.out, "checkpoint copy")
+    store = Store(ledger_location(result.out))
+    try:
+        note = store.checkpoints()[-1][1]
+    finally:
+        store.close()
+    with path.open("x", encoding="utf-8") as out:
+        out.write(note)
+    console.print(f"final checkpoint kept at {path}", highlight=False)
 
 
 @one_line_errors
@@ -108,26 +150,63 @@ def run(
     seed: Annotated[
         int | None, typer.Option(min=0, max=2**63 - 1, help="Override the scenario's seed.")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Run directory (must be new).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory (new, or empty).")] = None,
     days: Annotated[
         float | None, typer.Option(min=0.001, max=36_500, help="Override sim-days.")
     ] = None,
     no_rerun: Annotated[
         bool, typer.Option("--no-rerun", help="Skip the same-seed rerun (invariant 5).")
     ] = False,
+    key_secret: KeySecretOption = None,
     keystore: Annotated[
         Path | None,
         typer.Option(help="Sign with random keys kept encrypted (PKCS#8) in this directory."),
     ] = None,
+    ledger_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the ledger to this database (postgresql+psycopg://...[?schema=NAME]) "
+            "instead of RUN_DIR/ledger.db; the run directory records where it is."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a previous dxsim run in --out (its files only)."),
+    ] = False,
+    keep_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the final signed checkpoint to this new file, outside the run "
+            "directory: `dxsim verify RUN --checkpoint FILE` then catches a rewritten log."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario into a run directory and check the five invariants."""
     loaded, source = _load(scenario)
-    loaded = loaded.with_overrides(seed=seed, days=days)
+    try:
+        loaded = loaded.with_overrides(seed=seed, days=days)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from exc
     target = out or Path("runs") / f"{loaded.run.name}-seed{loaded.run.seed}"
+    if ledger_url is not None and not is_url(ledger_url):
+        raise UserError(f"--ledger-url {ledger_url!r} is not a URL (scheme://...)")
+    if keep_checkpoint is not None and keep_checkpoint.exists():
+        raise UserError(f"{keep_checkpoint} exists; --keep-checkpoint writes a new file")
     console = Console(stderr=False)
-    keys = _keystore(keystore)
-    result = _execute(loaded, source, target, not no_rerun, console, keys)
+    keys, label = _keys(loaded, target, key_secret, keystore)
+    result = _execute(
+        loaded,
+        source,
+        target,
+        console,
+        keys=keys,
+        keys_label=label,
+        check_determinism=not no_rerun,
+        ledger_url=ledger_url,
+        force=force,
+    )
     _report(result, console)
+    _keep_checkpoint(result, keep_checkpoint, console)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -150,16 +229,23 @@ def scenarios() -> None:
 
 @one_line_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="Run directory (replaced).")] = Path("runs/demo"),
+    out: Annotated[
+        Path,
+        typer.Option(help="Run directory: new, empty, or a previous dxsim run (replaced)."),
+    ] = Path("runs/demo"),
+    key_secret: KeySecretOption = None,
 ) -> None:
-    """Run the baseline scenario into runs/demo, then verify its ledger from scratch."""
-    if out.exists():
-        shutil.rmtree(out)
+    """Run the baseline scenario into runs/demo, then verify its ledger from scratch.
+
+    A previous dxsim run in the directory is replaced (only its own files); any other
+    non-empty directory is refused.
+    """
     loaded, source = _load("baseline")
     console = Console()
-    result = _execute(loaded, source, out, True, console)
+    keys, label = _keys(loaded, out, key_secret, None)
+    result = _execute(loaded, source, out, console, keys=keys, keys_label=label, force=True)
     _report(result, console)
-    report = audit(out, body_check=check_body)
+    report = audit(ledger_location(out), domain=market_rules)
     console.print(f"dxsim verify {out}", style="bold")
     sys.stdout.write(report.summary() + "\n")
     if not (result.ok and report.ok):

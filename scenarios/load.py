@@ -17,7 +17,17 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, cast, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    NoReturn,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
@@ -60,14 +70,40 @@ class ScenarioError(Exception):
         return "\n".join([head, *also])
 
 
+#: A scenario is a page of settings, not data: larger files are refused before they are parsed.
+MAX_FILE_BYTES = 1 << 20
+#: Tables and arrays nest at most this deep (the deepest scenario field is at depth 5).
+MAX_DEPTH = 16
+
+
+def _too_deep(data: Any) -> Loc | None:
+    """The path of the first value nested deeper than :data:`MAX_DEPTH`, or None."""
+    stack: list[tuple[Any, Loc]] = [(data, ())]
+    while stack:
+        value, loc = stack.pop()
+        if len(loc) > MAX_DEPTH:
+            return loc
+        if isinstance(value, dict):
+            stack.extend((child, (*loc, str(key))) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, (*loc, index)) for index, child in enumerate(value))
+    return None
+
+
 def load_toml(path: Path) -> tuple[dict[str, Any], str]:
     """Read and parse one TOML file; returns the text too, because errors are located in it."""
     try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(path, None, "", f"larger than {MAX_FILE_BYTES:,} bytes")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(path, None, "", "no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(path, None, "", "is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(path, None, "", f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(path, None, "", f"larger than {MAX_FILE_BYTES:,} bytes")
     try:
         source = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -75,13 +111,22 @@ def load_toml(path: Path) -> tuple[dict[str, Any], str]:
         bad = raw[exc.start : exc.start + 1].hex()
         raise ScenarioError(path, line, "", f"not UTF-8 text (byte 0x{bad})") from None
     try:
-        return tomllib.loads(source), source
+        data = tomllib.loads(source)
+    except RecursionError:
+        raise ScenarioError(path, None, "", f"nested deeper than {MAX_DEPTH} levels") from None
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         m = _AT_LINE.search(text)
         line = int(m[1]) if m else source.count("\n") + 1  # "(at end of document)"
         msg = _AT_LINE.sub(f" (column {m[2]})", text) if m else text.split(" (at ")[0]
         raise ScenarioError(path, line, "", f"invalid TOML: {msg}") from None
+    deep = _too_deep(data)
+    if deep is not None:
+        where = deep[:MAX_DEPTH]
+        raise ScenarioError(
+            path, locate(source, where), _dotted(where), f"nested deeper than {MAX_DEPTH} levels"
+        )
+    return data, source
 
 
 def load(path: str | Path, model: type[M]) -> M:
@@ -91,27 +136,49 @@ def load(path: str | Path, model: type[M]) -> M:
 
 
 def validate(model: type[M], data: dict[str, Any], source: str, path: Path | None) -> M:
-    """Validate parsed TOML, turning pydantic's report into a located ``ScenarioError``."""
+    """Validate parsed TOML, turning pydantic's report into a located ``ScenarioError``.
+
+    A model may also judge itself as a whole once its fields are valid: its
+    ``located_problems()`` returns (field path, message) pairs, reported like field errors.
+    """
     try:
-        return model.model_validate(data)
+        valid = model.model_validate(data)
     except ValidationError as exc:
-        found: dict[str, ScenarioError] = {}  # a union's members fail on one field: merge
-        # In file order, but what is missing last: a misspelt key also makes a field missing.
-        errors = [(err["type"] == "missing", *_describe(model, data, err)) for err in exc.errors()]
-        suggested = {
-            (*loc[:-1], text.split("did you mean ", 1)[1].split("'")[1])
-            for _, loc, text in errors
-            if "did you mean '" in text
-        }
-        for missing, loc, text in sorted(errors, key=lambda e: (e[0], locate(source, e[1]) or 0)):
-            if missing and tuple(loc) in suggested:
-                continue  # the same typo, seen from the other side: reported once, above
-            if (field := _dotted(loc)) in found:
-                text = f"{found[field].message} or {text}"
-            found[field] = ScenarioError(path, locate(source, loc), field, text)
-        first, *others = found.values()
-        first.others = tuple(others)
-        raise first from exc
+        _raise_located(model, data, source, path, exc)
+    check = getattr(valid, "located_problems", None)
+    problems: list[tuple[Loc, str]] = check() if callable(check) else []
+    if problems:
+        errors = [ScenarioError(path, locate(source, loc), _dotted(loc), m) for loc, m in problems]
+        errors[0].others = tuple(errors[1:])
+        raise errors[0]
+    return valid
+
+
+def _raise_located(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    source: str,
+    path: Path | None,
+    exc: ValidationError,
+) -> NoReturn:
+    """Raise pydantic's report as one located ``ScenarioError`` (the rest in ``others``)."""
+    found: dict[str, ScenarioError] = {}  # a union's members fail on one field: merge
+    # In file order, but what is missing last: a misspelt key also makes a field missing.
+    errors = [(err["type"] == "missing", *_describe(model, data, err)) for err in exc.errors()]
+    suggested = {
+        (*loc[:-1], text.split("did you mean ", 1)[1].split("'")[1])
+        for _, loc, text in errors
+        if "did you mean '" in text
+    }
+    for missing, loc, text in sorted(errors, key=lambda e: (e[0], locate(source, e[1]) or 0)):
+        if missing and tuple(loc) in suggested:
+            continue  # the same typo, seen from the other side: reported once, above
+        if (field := _dotted(loc)) in found:
+            text = f"{found[field].message} or {text}"
+        found[field] = ScenarioError(path, locate(source, loc), field, text)
+    first, *others = found.values()
+    first.others = tuple(others)
+    raise first from exc
 
 
 def _describe(model: type[BaseModel], data: Any, err: ErrorDetails) -> tuple[Loc, str]:

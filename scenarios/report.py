@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from rich.console import Console
 from rich.table import Table
 
 from marketplace.money import format_fen
-from scenarios.run import RunResult
 
-__all__ = ["invariant_lines", "summary_table"]
+if TYPE_CHECKING:
+    from scenarios.run import RunResult
+
+__all__ = ["NOT_AVAILABLE", "invariant_lines", "summary_table", "summary_text"]
+
+#: How a statistic of nothing is shown (a mean price when nothing traded is not 0).
+NOT_AVAILABLE = "n/a"
+
+
+def _num(value: float | None, spec: str) -> str:
+    return NOT_AVAILABLE if value is None else format(value, spec)
+
+
+def _fen(value: int | None) -> str:
+    return NOT_AVAILABLE if value is None else format_fen(value)
 
 
 def summary_table(result: RunResult) -> Table:
@@ -24,12 +40,15 @@ def summary_table(result: RunResult) -> Table:
             "rights: applications / approved / rejected",
             f"{m.rights_applications:,} / {m.rights_approvals:,} / {m.rights_rejections:,}",
         ),
-        ("rights: review wait (mean days)", f"{m.review_wait_days_mean:.2f}"),
-        ("rights: backlog (max / mean)", f"{m.rights_backlog_max} / {m.rights_backlog_mean:.2f}"),
+        ("rights: review wait (mean days)", _num(m.review_wait_days_mean, ".2f")),
+        (
+            "rights: backlog (max / mean)",
+            f"{m.rights_backlog_max} / {_num(m.rights_backlog_mean, '.2f')}",
+        ),
         ("trading: contracts", f"{m.trades:,}"),
         ("trading: volume", format_fen(m.volume_fen)),
-        ("trading: mean price", format_fen(m.price_mean_fen)),
-        ("trading: time to first trade (mean days)", f"{m.time_to_trade_days_mean:.2f}"),
+        ("trading: mean price", _fen(m.price_mean_fen)),
+        ("trading: time to first trade (mean days)", _num(m.time_to_trade_days_mean, ".2f")),
         ("trading: rejected orders", f"{m.rejections:,} {dict(m.rejections_by_reason)}"),
         ("trading: cross-border contracts", f"{m.cross_border_trades:,}"),
         ("operation: delivered / failed", f"{m.delivered:,} / {m.failed:,}"),
@@ -43,9 +62,13 @@ def summary_table(result: RunResult) -> Table:
         ("welfare: buyer surplus", format_fen(m.buyer_surplus_fen)),
         ("welfare: provider surplus", format_fen(m.provider_surplus_fen)),
         ("welfare: total surplus", format_fen(m.total_surplus_fen)),
-        ("concentration: HHI / Gini", f"{m.hhi:.0f} / {m.gini:.3f}"),
-        ("run time", f"{result.seconds:.2f} s ({result.trades / result.seconds:,.0f} trades/s)"),
+        ("concentration: HHI / Gini", f"{_num(m.hhi, '.0f')} / {_num(m.gini, '.3f')}"),
+        (
+            "run time",
+            f"{result.seconds:.2f} s ({result.trades / max(result.seconds, 1e-9):,.0f} trades/s)",
+        ),
         ("final Merkle root", result.root.hex()),
+        ("statement digest (keyless)", result.statements),
     ]
     for label, value in rows:
         table.add_row(label, value)
@@ -61,3 +84,13 @@ def invariant_lines(result: RunResult) -> list[str]:
     verdict = "all invariants hold" if result.ok else "INVARIANT BROKEN"
     lines.append(f"{verdict}: {result.out}")
     return lines
+
+
+def summary_text(result: RunResult) -> str:
+    """The summary table and invariant lines as plain text (``summary.txt``)."""
+    plain = Console(width=100, color_system=None, force_terminal=False)
+    with plain.capture() as captured:
+        plain.print(summary_table(result))
+        for line in invariant_lines(result):
+            plain.print(line, highlight=False)
+    return captured.get()

@@ -6,14 +6,15 @@ A scenario is a TOML file with ``[run]``, ``[ledger]``, ``[exchange]`` tables an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agents.populations import AssessorPopulation, BuyerPopulation, ProviderPopulation
-from marketplace.config import ExchangeConfig
+from marketplace.config import MAX_DAYS, ExchangeConfig
 
-__all__ = ["CrossBorderSection", "LedgerSection", "RunSection", "Scenario"]
+__all__ = ["CrossBorderSection", "LedgerSection", "RunSection", "Scenario", "work_problems"]
 
 PopulationSpec = Annotated[
     ProviderPopulation | BuyerPopulation | AssessorPopulation, Field(discriminator="kind")
@@ -21,18 +22,25 @@ PopulationSpec = Annotated[
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class RunSection(_Section):
-    name: str = Field(default="unnamed", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """What to run, and the most work it may take: a run that would exceed a bound stops with
+    a clear error instead of hanging (the bounds are checked against an estimate when the
+    scenario is loaded, and against the real counts while it runs)."""
+
+    name: str = Field(default="unnamed", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     seed: int = Field(default=1, ge=0, lt=2**63)
-    days: float = Field(default=180.0, gt=0, le=36_500)
+    days: float = Field(default=180.0, gt=0, le=MAX_DAYS)
+    max_events: int = Field(default=200_000_000, ge=1, le=10**11)
+    max_entries: int = Field(default=50_000_000, ge=1, le=10**10)
+    max_memory_mb: int = Field(default=8_192, ge=64, le=1_048_576)
 
 
 class LedgerSection(_Section):
-    checkpoint_every: int = Field(default=16_384, gt=0)
-    batch_size: int = Field(default=1_024, gt=0)
+    checkpoint_every: int = Field(default=16_384, ge=1, le=10**9)
+    batch_size: int = Field(default=1_024, ge=1, le=1_000_000)
     #: "background": signatures are verified on a second core before each batch is persisted;
     #: "inline": each append verifies before it returns.
     verify: Literal["background", "inline"] = "background"
@@ -60,9 +68,98 @@ class Scenario(_Section):
             raise ValueError(f"one [[population]] table per kind; repeated: {repeated}")
         return populations
 
+    def located_problems(self) -> list[tuple[Loc, str]]:
+        """Problems of the whole scenario, each at the field to change (the loader locates it):
+        today, an estimate of the run's work beyond its ``run.max_events`` / ``max_entries``."""
+        return work_problems(self)
+
     def with_overrides(self, *, seed: int | None = None, days: float | None = None) -> Scenario:
         """The same scenario with the run's seed or length replaced (CLI flags)."""
         run = self.run.model_copy(
             update={k: v for k, v in (("seed", seed), ("days", days)) if v is not None}
         )
         return self.model_copy(update={"run": RunSection.model_validate(run.model_dump())})
+
+
+#: Events and ledger entries per unit of work, measured on the baseline and rounded up: a
+#: buyer's need is about 6 events and 2 entries, a listing about 12 events and 5 entries.
+_EVENTS_PER_NEED, _ENTRIES_PER_NEED = 8, 3
+_EVENTS_PER_LISTING, _ENTRIES_PER_LISTING = 16, 6
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class _Work:
+    """One source of work: its events and entries, the field that sets it, and what it is."""
+
+    events: float
+    entries: float
+    field: Loc
+    what: str
+
+
+def _sources(scenario: Scenario) -> list[_Work]:
+    days = scenario.run.days
+    ops, fees = scenario.exchange.operation, scenario.exchange.fees
+    cycles = days / ops.settlement_every_days
+    sources = [
+        _Work(
+            cycles,
+            cycles,
+            ("exchange", "operation", "settlement_every_days"),
+            f"a settlement cycle every {ops.settlement_every_days:g} days",
+        ),
+        _Work(
+            days / fees.hosting_period_days,
+            days / fees.hosting_period_days,
+            ("exchange", "fees", "hosting_period_days"),
+            "hosting bills",
+        ),
+    ]
+    for index, population in enumerate(scenario.population):
+        if isinstance(population, BuyerPopulation):
+            rate = population.arrival_rate_per_day
+            needs = population.count * rate * days
+            what = f"{population.count:,} buyers × {rate:g} needs a day × {days:g} days"
+            loc: Loc = ("population", index, "arrival_rate_per_day")
+            sources.append(_Work(needs * _EVENTS_PER_NEED, needs * _ENTRIES_PER_NEED, loc, what))
+        elif isinstance(population, ProviderPopulation):
+            listings = population.count * population.datasets.mean()
+            what = f"{population.count:,} providers × {population.datasets.mean():g} datasets"
+            events, entries = listings * _EVENTS_PER_LISTING, listings * _ENTRIES_PER_LISTING
+            sources.append(_Work(events, entries, ("population", index, "datasets"), what))
+            every = population.reprice_every_days
+            reprices = listings * days / every
+            what = f"{listings:.3g} listings repriced every {every:g} days"
+            loc = ("population", index, "reprice_every_days")
+            sources.append(_Work(2 * reprices, reprices, loc, what))
+    return sources
+
+
+def work_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """The run's work, estimated from its rates, against its bounds.
+
+    Recurring processes contribute events per period, buyers their needs, providers their
+    listings and repricings. The field blamed is the largest contributor, so the message says
+    what to change.
+    """
+    sources = _sources(scenario)
+    run = scenario.run
+    problems: list[tuple[Loc, str]] = []
+    for bound, name, unit in (
+        (run.max_events, "max_events", "events"),
+        (run.max_entries, "max_entries", "ledger entries"),
+    ):
+        size = [source.events if unit == "events" else source.entries for source in sources]
+        total = sum(size)
+        if total > bound:
+            worst = sources[size.index(max(size))]
+            problems.append(
+                (
+                    worst.field,
+                    f"{worst.what}: the run would take about {total:.3g} {unit}, more than "
+                    f"run.{name} = {bound:,}; lower it, or raise run.{name} if you mean it",
+                )
+            )
+    return problems

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ledger import Identity, Ledger, derive_identity
+from ledger import Identity, KeySecret, Ledger
 
 __all__ = ["SYNTHETIC_AUTHORIZATION", "SyntheticParties", "synthetic_bodies", "write_synthetic"]
 
@@ -34,14 +34,20 @@ class SyntheticParties:
     operator: Identity
 
     @classmethod
-    def derive(cls, seed: int, providers: int = 20, buyers: int = 50) -> SyntheticParties:
+    def derive(
+        cls, secret: KeySecret, seed: int, providers: int = 20, buyers: int = 50
+    ) -> SyntheticParties:
+        """The parties of synthetic ledger ``seed``, their keys derived from ``secret``."""
+        scope = f"synthetic/seed={seed}"
+
+        def key(identity_id: str, role: str) -> Identity:
+            return secret.identity(scope, identity_id, role)
+
         return cls(
-            log=derive_identity(seed, "dxsim-log", "log"),
-            providers=[
-                derive_identity(seed, f"provider-{i:04d}", "provider") for i in range(providers)
-            ],
-            buyers=[derive_identity(seed, f"buyer-{i:04d}", "buyer") for i in range(buyers)],
-            operator=derive_identity(seed, "operator", "operator"),
+            log=key("dxsim-log", "log"),
+            providers=[key(f"provider-{i:04d}", "provider") for i in range(providers)],
+            buyers=[key(f"buyer-{i:04d}", "buyer") for i in range(buyers)],
+            operator=key("operator", "operator"),
         )
 
     def all_signers(self) -> list[Identity]:
@@ -87,10 +93,15 @@ def synthetic_bodies(
 
 
 def write_synthetic(
-    target: str | Path, seed: int, count: int, *, checkpoint_every: int = 16384
+    target: str | Path,
+    secret: KeySecret,
+    seed: int,
+    count: int,
+    *,
+    checkpoint_every: int = 16384,
 ) -> Ledger:
     """Write a closed synthetic ledger of ``count`` entries after genesis and registrations."""
-    parties = SyntheticParties.derive(seed)
+    parties = SyntheticParties.derive(secret, seed)
     ledger = Ledger.create(
         target, parties.log, SYNTHETIC_AUTHORIZATION, checkpoint_every=checkpoint_every
     )

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger.store import Store
+from tests.keys import TEST_SECRET
 
 PG_URL = os.environ.get("DXSIM_TEST_PG_URL")
+
+# Every run and CLI call of the suite (subprocesses included) signs with the suite's own key
+# secret, and none may touch the user's own ~/.config/dxsim: tests that need the default
+# location unset DXSIM_KEY_SECRET themselves.
+os.environ["DXSIM_KEY_SECRET"] = TEST_SECRET.to_hex()
+os.environ.pop("DXSIM_KEY_SECRET_FILE", None)
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="dxsim-test-config-")
 
 if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI must set DXSIM_TEST_PG_URL: the PostgreSQL tests may not be skipped")

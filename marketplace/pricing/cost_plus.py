@@ -9,7 +9,9 @@ product when there is no demand history.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
+
+from pydantic import Field
 
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
@@ -24,7 +26,7 @@ class CostPlus:
     """``price = cost + cost × markup_bp / 10 000`` (rounded half up), at least 1 fen."""
 
     name: ClassVar[str] = "cost-plus"
-    markup_bp: int = 3000
+    markup_bp: Annotated[int, Field(ge=0, le=1_000_000)] = 3000
 
     def __post_init__(self) -> None:
         if self.markup_bp < 0:

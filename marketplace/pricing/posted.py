@@ -10,7 +10,9 @@ price-guidance rules on exchanges do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Annotated, ClassVar
+
+from pydantic import Field
 
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
@@ -25,8 +27,8 @@ class PostedPrice:
     """Clip the strategy's proposal to ``[cost × floor_bp, cost × cap_bp] / 10 000``."""
 
     name: ClassVar[str] = "posted"
-    floor_bp: int = 10_000
-    cap_bp: int = 100_000
+    floor_bp: Annotated[int, Field(ge=0, le=1_000_000)] = 10_000
+    cap_bp: Annotated[int, Field(ge=0, le=1_000_000)] = 100_000
 
     def __post_init__(self) -> None:
         if not 0 <= self.floor_bp <= self.cap_bp:

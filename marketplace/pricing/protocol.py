@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from marketplace.errors import MarketError, UnknownMechanismError
+from marketplace.params import checked_params
 
 __all__ = [
     "MECHANISMS",
@@ -77,4 +78,8 @@ def make_mechanism(name: str, params: dict[str, Any] | None = None) -> PricingMe
         raise UnknownMechanismError(
             f"unknown pricing mechanism {name!r}; allowed: {allowed}"
         ) from None
-    return factory(**(params or {}))
+    try:
+        checked = checked_params(f"pricing mechanism {name!r}", factory, params or {})
+        return factory(**checked)
+    except (TypeError, ValueError) as exc:
+        raise MarketError(str(exc)) from None

@@ -259,7 +259,7 @@ def test_bad_strategy_parameters_are_reported() -> None:
         make_strategy("pricing", "markup", {"markup_bp": 1.5})
     with pytest.raises(ValueError, match=r"markup_bp = 'x'"):
         make_strategy("pricing", "markup", {"markup_bp": "x"})
-    with pytest.raises(ValueError, match="scale_pct must be > 0"):
+    with pytest.raises(ValueError, match="scale_pct = 0: Input should be greater than 0"):
         make_strategy("review", "quality-logistic", {"scale_pct": 0})
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger import Identity, Ledger, derive_identity
+from ledger import Identity, Ledger
+from tests.keys import test_identity
 
 AUTHORIZATION = {
     "provider": ["market.listing", "market.contract"],
@@ -24,11 +25,11 @@ class Cast:
 
 def cast(seed: int = 1) -> Cast:
     return Cast(
-        log=derive_identity(seed, "test-log", "log"),
-        alice=derive_identity(seed, "alice", "provider"),
-        bob=derive_identity(seed, "bob", "buyer"),
-        carol=derive_identity(seed, "carol", "buyer"),
-        operator=derive_identity(seed, "operator", "operator"),
+        log=test_identity(seed, "test-log", "log"),
+        alice=test_identity(seed, "alice", "provider"),
+        bob=test_identity(seed, "bob", "buyer"),
+        carol=test_identity(seed, "carol", "buyer"),
+        operator=test_identity(seed, "operator", "operator"),
     )
 
 

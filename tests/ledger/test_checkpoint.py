@@ -39,7 +39,8 @@ from ledger.checkpoint import (
     sign_note,
 )
 from ledger.errors import CheckpointError
-from ledger.identity import Identity, PublicIdentity, derive_identity, key_hash
+from ledger.identity import Identity, PublicIdentity, key_hash
+from tests.keys import test_identity
 
 EM = "\u2014"
 
@@ -164,9 +165,9 @@ def identity_from_go_signer_key(skey: str, role: str = "log") -> Identity:
     return ident
 
 
-LOG = derive_identity(1, "dxsim-log", "log")
+LOG = test_identity(1, "dxsim-log", "log")
 LOG_VKEY = LOG.public.verifier_key
-OTHER = derive_identity(1, "dxsim-other", "log")
+OTHER = test_identity(1, "dxsim-other", "log")
 OTHER_VKEY = OTHER.public.verifier_key
 ROOT = hashlib.sha256(b"dxsim test root").digest()
 ROOT_B64 = base64.b64encode(ROOT).decode()

@@ -1,5 +1,5 @@
 """Crash safety: a writer killed with SIGKILL mid-append leaves a ledger whose committed prefix
-verifies (one transaction per batch; WAL on SQLite)."""
+verifies (one transaction per batch; WAL on SQLite), and which the audit reports as not closed."""
 
 from __future__ import annotations
 
@@ -51,7 +51,10 @@ def test_sigkill_mid_append_leaves_a_verifiable_prefix(ledger_url: str) -> None:
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
     report = audit(ledger_url)
-    assert report.ok, report.summary()
+    assert report.verified, report.summary()
+    assert report.state == "not-closed" and not report.ok  # a crash is never reported as OK
+    assert report.summary().startswith("NOT CLOSED  ")
+    assert report.uncovered == report.entries - 400 * (report.entries // 400)
     assert report.entries >= committed >= 1000
     store = Store(ledger_url)
     assert report.entries == store.count()  # every committed row verifies, none is half-written

@@ -27,6 +27,7 @@ from ledger.errors import LedgerError, SignatureError
 from ledger.identity import (
     IDENTITY_ID_PATTERN,
     Identity,
+    KeySecret,
     Keystore,
     PublicIdentity,
     derive_identity,
@@ -721,7 +722,7 @@ def test_identity_repr_does_not_show_the_private_key() -> None:
     assert "private" not in text
 
 
-# -- derive_identity ----------------------------------------------------------------------------
+# -- derive_identity and KeySecret -------------------------------------------------------------
 
 
 def _hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:
@@ -735,9 +736,15 @@ def _hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int) -> bytes:
     return okm[:length]
 
 
-def _expected_private_seed(seed: bytes, identity_id: str) -> bytes:
+def _expected_private_seed(material: bytes, identity_id: str) -> bytes:
     return _hkdf_sha256(
-        seed, b"dxsim/identity-salt/v1", b"dxsim/identity/" + identity_id.encode(), 32
+        material, b"dxsim/identity-salt/v2", b"dxsim/identity/v2\n" + identity_id.encode(), 32
+    )
+
+
+def _expected_material(secret: bytes, scope: str) -> bytes:
+    return _hkdf_sha256(
+        secret, b"dxsim/key-secret-salt/v2", b"dxsim/scope/v2\n" + scope.encode(), 32
     )
 
 
@@ -745,36 +752,45 @@ def _private_bytes(identity: Identity) -> bytes:
     return identity.private_key.private_bytes_raw()
 
 
-# Golden vector. It pins the derivation: Ed25519 private seed = HKDF-SHA256(IKM = run seed as
-# minimal big-endian bytes, salt = "dxsim/identity-salt/v1", info = "dxsim/identity/" + id).
-# Changing the salt, the info string, the seed encoding or the KDF changes every simulated
-# identity and so every ledger byte of every run: this value may only change on purpose.
-GOLDEN_LOG_VERIFIER_KEY = "dxsim-log+5ae52492+ATmFvSw730wlK8OcEzrzwKU5rhDzDQBAVO1NLMLC3LJX"
+# Golden vector. It pins the derivation: run key material = HKDF-SHA256(IKM = key secret,
+# salt = "dxsim/key-secret-salt/v2", info = "dxsim/scope/v2\n" + scope); Ed25519 private seed =
+# HKDF-SHA256(IKM = material, salt = "dxsim/identity-salt/v2", info = "dxsim/identity/v2\n" + id).
+# Changing any of them changes every simulated identity and so every ledger byte of every run:
+# this value may only change on purpose.
+GOLDEN_SECRET = KeySecret(bytes(range(32)))
+GOLDEN_LOG_VERIFIER_KEY = "dxsim-log+fff7b203+ASC3ZR5KoXoiseMRa0drM5UdCh6vfjDCL+m33T8OO15s"
+GOLDEN_FINGERPRINT = "a0e88dadd0a3f980"
 
 
-def test_derive_identity_golden_vector() -> None:
-    identity = derive_identity(1, "dxsim-log", "log")
+def test_key_secret_golden_vector() -> None:
+    identity = GOLDEN_SECRET.identity("run/seed=1", "dxsim-log", "log")
     assert identity.public.verifier_key == GOLDEN_LOG_VERIFIER_KEY
-    assert identity.id == "dxsim-log"
-    assert identity.role == "log"
-    assert _private_bytes(identity) == _expected_private_seed(b"\x01", "dxsim-log")
+    assert (identity.id, identity.role) == ("dxsim-log", "log")
+    material = _expected_material(bytes(range(32)), "run/seed=1")
+    assert GOLDEN_SECRET.material("run/seed=1") == material
+    assert _private_bytes(identity) == _expected_private_seed(material, "dxsim-log")
+    assert GOLDEN_SECRET.fingerprint == GOLDEN_FINGERPRINT
 
 
 identity_ids = st.from_regex(IDENTITY_ID_PATTERN, fullmatch=True)
 
 
 @settings(max_examples=50, deadline=None)
-@given(seed=st.integers(min_value=0, max_value=2**130), identity_id=identity_ids)
-def test_derive_identity_matches_independent_hkdf(seed: int, identity_id: str) -> None:
-    seed_bytes = seed.to_bytes(max(1, (seed.bit_length() + 7) // 8), "big")
-    identity = derive_identity(seed, identity_id, "agent")
-    assert _private_bytes(identity) == _expected_private_seed(seed_bytes, identity_id)
-    assert identity.public_key == derive_identity(seed_bytes, identity_id, "other").public_key
+@given(material=st.binary(min_size=32, max_size=96), identity_id=identity_ids)
+def test_derive_identity_matches_independent_hkdf(material: bytes, identity_id: str) -> None:
+    identity = derive_identity(material, identity_id, "agent")
+    assert _private_bytes(identity) == _expected_private_seed(material, identity_id)
+
+
+@settings(max_examples=25, deadline=None)
+@given(secret=st.binary(min_size=32, max_size=64), scope=st.text(max_size=40))
+def test_key_secret_material_matches_independent_hkdf(secret: bytes, scope: str) -> None:
+    assert KeySecret(secret).material(scope) == _expected_material(secret, scope)
 
 
 def test_derive_identity_is_deterministic() -> None:
-    a = derive_identity(42, "agent-7", "agent")
-    b = derive_identity(42, "agent-7", "agent")
+    a = GOLDEN_SECRET.identity("run/seed=42", "agent-7", "agent")
+    b = GOLDEN_SECRET.identity("run/seed=42", "agent-7", "agent")
     assert a.public_key == b.public_key
     assert _private_bytes(a) == _private_bytes(b)
     assert a.sign(b"entry") == b.sign(b"entry")  # Ed25519 signing is deterministic
@@ -782,37 +798,49 @@ def test_derive_identity_is_deterministic() -> None:
 
 
 def test_derive_identity_role_does_not_change_the_key() -> None:
-    assert derive_identity(42, "agent-7", "agent").public_key == (
-        derive_identity(42, "agent-7", "auditor").public_key
+    assert GOLDEN_SECRET.identity("s", "agent-7", "agent").public_key == (
+        GOLDEN_SECRET.identity("s", "agent-7", "auditor").public_key
     )
 
 
-def test_derive_identity_different_id_or_seed_gives_different_key() -> None:
-    base = derive_identity(42, "agent-7", "agent").public_key
-    assert derive_identity(42, "agent-8", "agent").public_key != base
-    assert derive_identity(43, "agent-7", "agent").public_key != base
+def test_different_id_scope_or_secret_gives_different_keys() -> None:
+    other = KeySecret(bytes(range(1, 33)))
     keys = {
-        derive_identity(s, f"agent-{i}", "agent").public_key for s in range(4) for i in range(4)
+        secret.identity(f"run/seed={s}", f"agent-{i}", "agent").public_key
+        for secret in (GOLDEN_SECRET, other)
+        for s in range(3)
+        for i in range(3)
     }
-    assert len(keys) == 16
+    assert len(keys) == 18
 
 
-def test_derive_identity_int_and_bytes_seeds() -> None:
-    # An int seed is its minimal big-endian encoding (0 is one zero byte); bytes are used as is.
-    assert derive_identity(1, "a", "r").public_key == derive_identity(b"\x01", "a", "r").public_key
-    assert derive_identity(0, "a", "r").public_key == derive_identity(b"\x00", "a", "r").public_key
-    assert derive_identity(256, "a", "r").public_key == (
-        derive_identity(b"\x01\x00", "a", "r").public_key
-    )
-    assert (
-        derive_identity(b"\x00\x01", "a", "r").public_key != derive_identity(1, "a", "r").public_key
-    )
-    big = 2**200 + 12345
-    assert _private_bytes(derive_identity(big, "a", "r")) == _expected_private_seed(
-        big.to_bytes(26, "big"), "a"
-    )
-    raw = bytes(range(64))
-    assert _private_bytes(derive_identity(raw, "a", "r")) == _expected_private_seed(raw, "a")
+@pytest.mark.parametrize("seed", [0, 1, 42, 2**63 - 1])
+def test_a_seed_alone_never_gives_a_key(seed: int) -> None:
+    """Keys derived from what a run directory holds (its seed) would let anyone re-sign it."""
+    with pytest.raises(LedgerError, match="never from a run seed"):
+        derive_identity(seed, "dxsim-log", "log")  # type: ignore[arg-type]
+    as_bytes = seed.to_bytes(8, "big")
+    with pytest.raises(LedgerError, match="at least 32 bytes"):
+        derive_identity(as_bytes, "dxsim-log", "log")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "zz" * 32, "ab" * 31, "abc", "0x" + "ab" * 32, "ab" * 32 + "a", "ab cd" * 20],
+)
+def test_key_secret_text_form_is_strict(text: str) -> None:
+    with pytest.raises(LedgerError, match="key secret"):
+        KeySecret.from_hex(text)
+
+
+def test_key_secret_text_round_trip_and_privacy() -> None:
+    secret = KeySecret.generate()
+    again = KeySecret.from_hex("  " + secret.to_hex().upper() + "\n")
+    assert again.material("x") == secret.material("x")
+    assert secret.to_hex() not in repr(secret) and secret.fingerprint in repr(secret)
+    assert KeySecret.generate().material("x") != secret.material("x")
+    with pytest.raises(LedgerError):
+        KeySecret(b"short")
 
 
 BAD_IDS = [
@@ -840,7 +868,7 @@ BAD_IDS = [
 @pytest.mark.parametrize("bad_id", BAD_IDS, ids=repr)
 def test_bad_ids_are_refused(bad_id: str, tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="not allowed"):
-        derive_identity(1, bad_id, "agent")
+        derive_identity(bytes(32), bad_id, "agent")
     with pytest.raises(LedgerError):
         PublicIdentity(bad_id, "agent", _hex(_RFC1.public))
     with pytest.raises(LedgerError):
@@ -852,13 +880,7 @@ def test_bad_ids_are_refused(bad_id: str, tmp_path: Path) -> None:
 
 def test_longest_and_punctuated_ids_are_allowed() -> None:
     for good in ["a" * 128, "A", "0", "log.example/v1", "agent_7:buyer@market-1"]:
-        assert derive_identity(1, good, "agent").id == good
-
-
-@pytest.mark.parametrize("seed", [-1, -(2**64)])
-def test_negative_seed_is_refused(seed: int) -> None:
-    with pytest.raises(LedgerError, match="non-negative"):
-        derive_identity(seed, "agent", "agent")
+        assert derive_identity(bytes(32), good, "agent").id == good
 
 
 # -- verifier key -------------------------------------------------------------------------------
@@ -891,7 +913,7 @@ def test_verifier_key_rfc8032_test1() -> None:
 
 
 def test_verifier_key_golden() -> None:
-    public = derive_identity(1, "dxsim-log", "log").public
+    public = GOLDEN_SECRET.identity("run/seed=1", "dxsim-log", "log").public
     _check_verifier_key(public)
     assert _expected_verifier_key("dxsim-log", public.public_key) == GOLDEN_LOG_VERIFIER_KEY
 
@@ -899,7 +921,7 @@ def test_verifier_key_golden() -> None:
 @settings(max_examples=50, deadline=None)
 @given(identity_id=identity_ids, seed=st.integers(min_value=0, max_value=2**64))
 def test_verifier_key_format(identity_id: str, seed: int) -> None:
-    _check_verifier_key(derive_identity(seed, identity_id, "agent").public)
+    _check_verifier_key(GOLDEN_SECRET.identity(f"run/seed={seed}", identity_id, "agent").public)
 
 
 def test_key_hash_depends_on_name() -> None:

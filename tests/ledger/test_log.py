@@ -12,11 +12,11 @@ from ledger import (
     SignatureError,
     Store,
     audit,
-    derive_identity,
     merkle,
     open_checkpoint,
 )
 from ledger.log import REFUSAL_KIND
+from tests.keys import test_identity
 from tests.ledger.helpers import AUTHORIZATION, cast, small_ledger
 
 
@@ -24,8 +24,9 @@ def test_small_ledger_verifies_with_checkpoints(ledger_url: str) -> None:
     small_ledger(ledger_url, entries=24, checkpoint_every=8)
     report = audit(ledger_url)
     assert report.ok, report.summary()
-    assert report.entries == 1 + 4 + 24
-    # sizes 8, 16, 24 by cadence and the final one at 29
+    assert report.entries == 1 + 4 + 24 + 1  # genesis, registrations, entries, close
+    assert report.closed and report.state == "closed"
+    # sizes 8, 16, 24 by cadence and the final one at 30
     assert report.checkpoints == 4 and report.verified_checkpoints == 4
     assert report.uncovered == 0
 
@@ -64,7 +65,7 @@ def test_unauthorized_kind_is_refused_and_the_refusal_recorded(tmp_path) -> None
     store = Store(url)
     kinds = [row[2] for rows in store.iter_rows() for row in rows]
     store.close()
-    assert kinds == ["ledger.genesis", "ledger.identity", REFUSAL_KIND]
+    assert kinds == ["ledger.genesis", "ledger.identity", REFUSAL_KIND, "ledger.close"]
     assert audit(url).ok
 
 
@@ -83,7 +84,7 @@ def test_unregistered_signer_and_forged_signature_are_refused(tmp_path) -> None:
     with pytest.raises(SignatureError, match="unknown signer 'bob'"):
         ledger.record("market.order", {"x": 1}, 0, [who.bob])
     ledger.register(who.bob)
-    impostor = derive_identity(99, "bob", "buyer")  # same id, another key
+    impostor = test_identity(99, "bob", "buyer")  # same id, another key
     with pytest.raises(SignatureError, match="bad signature by 'bob'"):
         ledger.record("market.order", {"x": 1}, 0, [impostor])
     assert ledger.size == 2  # nothing was appended by the failed attempts
@@ -151,7 +152,7 @@ def test_background_verification_persists_nothing_unverified(tmp_path) -> None: 
     ledger.register(who.bob)
     ledger.flush()  # genesis and bob's registration are verified and committed
     good = [ledger.record("market.order", {"i": i}, i, [who.bob]) for i in range(2)]
-    impostor = derive_identity(99, "bob", "buyer")  # bob's id, another key
+    impostor = test_identity(99, "bob", "buyer")  # bob's id, another key
     ledger.append(ledger.sign("market.order", {"i": 2}, 2, [impostor]))  # accepted for now...
     with pytest.raises(SignatureError, match=r"entry 4: bad signature by 'bob'"):
         ledger.flush()  # ...but refused before anything of its batch is written
@@ -160,7 +161,8 @@ def test_background_verification_persists_nothing_unverified(tmp_path) -> None: 
     store = Store(url)
     assert store.count() == 2 and good[0].seq == 2
     store.close()
-    assert audit(url).ok
+    report = audit(url)
+    assert report.verified and report.state == "not-closed"  # stopped, not closed
 
 
 def test_background_verification_gives_the_same_ledger(tmp_path) -> None:  # type: ignore[no-untyped-def]

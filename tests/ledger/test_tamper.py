@@ -21,7 +21,7 @@ from ledger.entry import signing_input, statement_bytes
 from ledger.store import checkpoints_table, entries_table
 from tests.ledger.helpers import Cast, small_ledger
 
-ENTRIES = 1 + 4 + 24  # genesis, four registrations, 24 market entries
+ENTRIES = 1 + 4 + 24 + 1  # genesis, four registrations, 24 market entries, close
 LAST = ENTRIES - 1
 
 
@@ -48,7 +48,7 @@ Mutation = Callable[[Connection], None]
 
 def _tampered(url: str, mutate: Mutation) -> Any:
     """Apply ``mutate`` to the stored rows, audit, restore the rows; return the report."""
-    store = Store(url)
+    store = Store(url, create=True)  # writable: the test edits rows
     try:
         with store.engine.begin() as conn:
             original = [dict(r._mapping) for r in conn.execute(select(entries_table))]

@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 from pydantic import BaseModel
 
-from ledger import Identity, Ledger, derive_identity, parse_leaf
+from ledger import Identity, Ledger, parse_leaf
 from ledger.entry import signing_input
 from marketplace.config import (
     ExchangeConfig,
@@ -32,6 +32,7 @@ from marketplace.entries import AUTHORIZATION, BODY_MODELS
 from marketplace.exchange import SECONDS_PER_DAY, Exchange
 from marketplace.pricing import PostedPrice
 from marketplace.state import DatasetSpec, ListingState, Order
+from tests.keys import test_identity
 
 __all__ = [
     "DAY",
@@ -187,8 +188,8 @@ def market(
     """A fresh exchange at t=0 with its cast admitted (buyers hold ``endowment_fen`` each)."""
     env = simpy.Environment()
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    ledger = Ledger.create(url, derive_identity(SEED, "dxsim-log", "log"), AUTHORIZATION)
-    operator = derive_identity(SEED, "exchange-operator", "operator")
+    ledger = Ledger.create(url, test_identity(SEED, "dxsim-log", "log"), AUTHORIZATION)
+    operator = test_identity(SEED, "exchange-operator", "operator")
     seeds = np.random.SeedSequence(SEED).spawn(3)
     streams = {
         name: np.random.default_rng(seed)
@@ -197,11 +198,11 @@ def market(
     exchange = Exchange(env, ledger, operator, config or exact_config(), streams, gate=gate)
     exchange.admit(operator, 0)
     cast = {
-        "provider": derive_identity(SEED, "provider-a", "provider"),
-        "rival": derive_identity(SEED, "provider-b", "provider"),
-        "buyer": derive_identity(SEED, "buyer-a", "buyer"),
-        "buyer2": derive_identity(SEED, "buyer-b", "buyer"),
-        "assessor": derive_identity(SEED, "assessor-a", "assessor"),
+        "provider": test_identity(SEED, "provider-a", "provider"),
+        "rival": test_identity(SEED, "provider-b", "provider"),
+        "buyer": test_identity(SEED, "buyer-a", "buyer"),
+        "buyer2": test_identity(SEED, "buyer-b", "buyer"),
+        "assessor": test_identity(SEED, "assessor-a", "assessor"),
     }
     for who in cast.values():
         funds = endowment_fen if who.role == "buyer" else 0

@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from ledger import Identity, Ledger, derive_identity
+from ledger import Identity, Ledger
 from marketplace.accounts import Accounts
 from marketplace.entries import (
     AUTHORIZATION,
@@ -35,6 +35,7 @@ from marketplace.entries import (
     TradeRejected,
 )
 from marketplace.metrics import LedgerFold
+from tests.keys import test_identity
 
 SEED = 7
 DAY = 86_400
@@ -57,12 +58,13 @@ class Script:
     ledger: Ledger | None
     who: dict[str, Identity]
     seqs: dict[str, int] = field(default_factory=dict)  # label -> seq, for the invariant tests
+    quotes: dict[str, int] = field(default_factory=dict)  # listing -> seq of its latest quote
 
     @classmethod
     def create(cls, path: Path, authorization: dict[str, list[str]] | None = None) -> Script:
-        log = derive_identity(SEED, "dx-log", "log")
+        log = test_identity(SEED, "dx-log", "log")
         ledger = Ledger.create(path, log, authorization or AUTHORIZATION, checkpoint_every=16)
-        who = {name: derive_identity(SEED, name, role) for name, role in CAST.items()}
+        who = {name: test_identity(SEED, name, role) for name, role in CAST.items()}
         for identity in who.values():
             ledger.register(identity)
         return cls(ledger, who)
@@ -128,7 +130,8 @@ class Script:
         body = PriceQuote(
             listing=listing, mechanism="posted", price_fen=price, cost_fen=0, reason=""
         )
-        return self.record("pricing.quote", body, day, listing.split("/")[0])
+        self.quotes[listing] = self.record("pricing.quote", body, day, listing.split("/")[0])
+        return self.quotes[listing]
 
     def contract(
         self,
@@ -160,7 +163,7 @@ class Script:
             destination=destination,
             cross_border=destination != "CN",
             required_mechanisms=list(required),
-            quote_seq=0,
+            quote_seq=self.quotes.get(listing, 0),
             ordered_at=round(day * DAY),
             research={"buyer_value_fen": value, "provider_cost_fen": cost},
         )
@@ -279,10 +282,11 @@ def good_story(path: Path) -> Script:
 
 
 EXPECTED: dict[str, Any] = {
-    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 1 + 1 + 1 + 1,
+    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 1 + 1 + 1 + 1 + 1,
     "entries_by_kind": {
         "account.open": 4,
         "crossborder.mechanism": 1,
+        "ledger.close": 1,
         "ledger.genesis": 1,
         "ledger.identity": 6,
         "operation.membership": 2,
@@ -383,6 +387,11 @@ def play(s: Script, ops: Sequence[tuple[Any, ...]], endowments: tuple[int, int])
     for account, endowment in (("p1", 0), ("p2", 0), ("b1", endowments[0]), ("b2", endowments[1])):
         s.open(account, endowment)
         live.open(account, endowment)
+    s.listing(LISTING, 1)
+    s.apply("A1", LISTING, 1)
+    s.decide("A1", LISTING, 3)
+    s.quote(LISTING, 100_000, 6)
+    cycles = 0
     open_contracts: list[tuple[str, str, int, int]] = []
     for day, op in enumerate(ops, start=8):
         if op[0] == "contract" and live.can_pay(op[1], op[2]):
@@ -401,7 +410,8 @@ def play(s: Script, ops: Sequence[tuple[Any, ...]], endowments: tuple[int, int])
                     items.append(failed(name, price, day))
                     live.move(ESCROW_ACCOUNT, buyer, price)
             del open_contracts[: len(items)]
-            s.settle(day, *items, cycle=day)
+            cycles += 1
+            s.settle(day, *items, cycle=cycles)
         elif op[0] == "host" and op[1] + op[2]:
             s.host(
                 day,

@@ -98,10 +98,14 @@ def test_entries_at_one_time_are_one_backlog_sample() -> None:
     assert figures.review_wait_days_mean == 0.0
 
 
-def test_an_empty_market_has_zero_figures_not_errors() -> None:
+def test_an_empty_market_counts_zero_and_its_statistics_are_not_available() -> None:
+    """Counts of nothing are 0; statistics of nothing are None ("n/a"), never a made-up 0."""
     figures = LedgerFold().metrics()
-    assert figures.trades == figures.price_p50_fen == figures.rights_backlog_max == 0
-    assert figures.hhi == figures.gini == figures.rights_approval_rate == 0.0
+    assert figures.trades == figures.rights_backlog_max == figures.volume_fen == 0
+    assert figures.price_p50_fen is None and figures.price_mean_fen is None
+    assert figures.hhi is None and figures.gini is None
+    assert figures.rights_approval_rate is None and figures.order_rejection_rate is None
+    assert figures.review_wait_days_mean is None and figures.settlement_lag_days_mean is None
     assert figures.balances_fen == {ESCROW_ACCOUNT: 0, EXCHANGE_ACCOUNT: 0}
 
 
@@ -113,7 +117,7 @@ def test_a_body_that_does_not_parse_names_its_seq() -> None:
 
 
 def test_nearest_rank_percentiles() -> None:
-    assert nearest_rank([], 50) == 0
+    assert nearest_rank([], 50) is None
     assert [nearest_rank([10, 20, 30, 40], p) for p in (0, 10, 25, 50, 90, 100)] == [
         10,
         10,
@@ -127,20 +131,23 @@ def test_nearest_rank_percentiles() -> None:
 def test_hhi_and_gini_known_values() -> None:
     assert hhi({"a": 50, "b": 30, "c": 20}) == 2500 + 900 + 400
     assert hhi({"a": 1, "b": 1, "c": 1, "d": 1}) == 2500
-    assert hhi({"a": 0}) == 0.0
+    assert hhi({"a": 0}) is None  # no revenue: no market to be concentrated
     assert gini([1, 2, 3, 4]) == 0.25
     assert gini([5, 5, 5]) == 0.0
     assert gini([0, 0, 0, 9]) == 0.75  # (n − 1) / n: one holder of everything
-    assert gini([]) == gini([0, 0]) == 0.0
+    assert gini([]) is None and gini([0, 0]) is None
 
 
 @given(st.lists(st.integers(0, 10**9), min_size=1, max_size=30))
 def test_hhi_and_gini_bounds(revenues: list[int]) -> None:
     named = {f"p{i}": r for i, r in enumerate(revenues)}
-    g = gini(revenues)
+    g, h = gini(revenues), hhi(named)
+    if not sum(revenues):
+        assert g is None and h is None
+        return
+    assert g is not None and h is not None
     assert 0.0 <= g <= (len(revenues) - 1) / len(revenues) + 1e-12
-    if sum(revenues):
-        assert 10_000 / len(revenues) - 1e-9 <= hhi(named) <= 10_000 + 1e-9
+    assert 10_000 / len(revenues) - 1e-9 <= h <= 10_000 + 1e-9
 
 
 # -- money is conserved in every story ------------------------------------------------------------

@@ -11,10 +11,11 @@ import pytest
 import simpy
 
 from ledger import audit
+from marketplace.authorship import market_rules
 from marketplace.config import RightsConfig, TradingConfig
 from marketplace.crossborder_hook import GateDecision
 from marketplace.distributions import Constant
-from marketplace.entries import Contract, CrossBorderMechanism, TradeRejected, check_body
+from marketplace.entries import Contract, CrossBorderMechanism, TradeRejected
 from marketplace.errors import MarketError
 from marketplace.pricing import PostedPrice
 from marketplace.state import ContractState
@@ -178,7 +179,7 @@ def test_a_valid_order_is_a_contract_signed_by_buyer_and_provider(tmp_path: Path
 
     m.ledger.close()
     report = audit(
-        m.url, verifier_key=m.ledger.log_identity.public.verifier_key, body_check=check_body
+        m.url, verifier_key=m.ledger.log_identity.public.verifier_key, domain=market_rules
     )
     assert report.ok, report.summary()
 

@@ -33,14 +33,14 @@ def test_verify_intact_prints_the_one_line_summary(run_dir: Path) -> None:
     done = dxsim("verify", str(run_dir))
     assert done.returncode == 0, done.stderr
     line = done.stdout.strip()
-    assert line.startswith("OK  29 entries  root ") and line.endswith("  4 checkpoints")
+    assert line.startswith("OK  30 entries  root ") and "  4 checkpoints  statements " in line
     assert len(done.stdout.splitlines()) == 1
 
 
 def test_verify_json(run_dir: Path) -> None:
     done = dxsim("verify", str(run_dir / "ledger.db"), "--json")
     report = json.loads(done.stdout)
-    assert done.returncode == 0 and report["ok"] is True and report["entries"] == 29
+    assert done.returncode == 0 and report["ok"] is True and report["entries"] == 30
 
 
 @pytest.mark.parametrize("offset", [0, 37, 120, -40, -3])
@@ -62,18 +62,13 @@ def test_bad_inputs_are_one_line_exit_2(run_dir: Path, tmp_path: Path) -> None:
     not_a_db.write_text("hello, this is not a ledger\n" * 50)
     empty_db = tmp_path / "empty.db"
     sqlite3.connect(empty_db).execute("create table t (x)").connection.close()
-    other = tmp_path / "other"
-    other.mkdir()
-    small_ledger(f"sqlite:///{other / 'ledger.db'}", entries=2, seed=9)
-    other_key = dxsim("checkpoint", "--verifier-key", str(other)).stdout.strip()
     corrupt = tmp_path / "corrupt.note"
-    corrupt.write_text(dxsim("checkpoint", str(run_dir)).stdout.replace("\n29\n", "\n28\n"))
+    corrupt.write_text(dxsim("checkpoint", str(run_dir)).stdout.replace("\n30\n", "\n29\n"))
     cases = [
         ("verify", str(tmp_path / "missing.db")),
         ("verify", str(not_a_db)),
         ("verify", str(empty_db)),
         ("verify", str(run_dir), "--key", "not-a-key"),
-        ("verify", str(run_dir), "--key", other_key),
         ("verify", str(run_dir), "--checkpoint", str(corrupt)),
         ("verify", str(run_dir), "--checkpoint", str(tmp_path / "nope.note")),
         ("prove", str(run_dir), "999"),
@@ -85,6 +80,16 @@ def test_bad_inputs_are_one_line_exit_2(run_dir: Path, tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("dxsim: error: "), (args, done.stderr)
+
+
+def test_a_pinned_key_of_another_log_does_not_verify(run_dir: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    small_ledger(f"sqlite:///{other / 'ledger.db'}", entries=2, seed=9)
+    other_key = dxsim("checkpoint", "--verifier-key", str(other)).stdout.strip()
+    done = dxsim("verify", str(run_dir), "--key", other_key)
+    assert done.returncode == 1, done
+    assert done.stdout.startswith("BAD  seq 0  kind ledger.genesis") and "pinned" in done.stdout
 
 
 def test_pinned_key_and_witness_checkpoint(run_dir: Path, tmp_path: Path) -> None:
@@ -99,15 +104,15 @@ def test_checkpoint_export_is_the_stored_note(run_dir: Path) -> None:
     note = dxsim("checkpoint", str(run_dir)).stdout
     key = dxsim("checkpoint", "--verifier-key", str(run_dir)).stdout.strip()
     assert note.endswith("\n") and not note.endswith("\n\n")
-    assert open_checkpoint(note, key).size == 29
+    assert open_checkpoint(note, key).size == 30
     every = json.loads(dxsim("checkpoint", "--all", "--json", str(run_dir)).stdout)
-    assert [open_checkpoint(n, key).size for n in every] == [8, 16, 24, 29]
+    assert [open_checkpoint(n, key).size for n in every] == [8, 16, 24, 30]
 
 
 def test_prove_and_consistency(run_dir: Path) -> None:
     done = dxsim("prove", str(run_dir), "6", "--json")
     proof = json.loads(done.stdout)
-    assert done.returncode == 0 and proof["verified"] and proof["size"] == 29
+    assert done.returncode == 0 and proof["verified"] and proof["size"] == 30
     assert proof["kind"] == "market.contract"
     done = dxsim("consistency", str(run_dir), "8", "24")
     assert done.returncode == 0 and done.stdout.startswith("OK  8 -> 24")
@@ -115,12 +120,13 @@ def test_prove_and_consistency(run_dir: Path) -> None:
 
 def test_verify_checks_market_bodies_against_their_models(tmp_path: Path) -> None:
     """A correctly signed entry whose body breaks the exchange's model is still a bad entry."""
-    from ledger import Ledger, derive_identity
+    from ledger import Ledger
     from marketplace.entries import AUTHORIZATION
+    from tests.keys import test_identity
 
-    operator = derive_identity(1, "exchange-operator", "operator")
+    operator = test_identity(1, "exchange-operator", "operator")
     ledger = Ledger.create(
-        tmp_path / "ledger.db", derive_identity(1, "dxsim-log", "log"), AUTHORIZATION
+        tmp_path / "ledger.db", test_identity(1, "dxsim-log", "log"), AUTHORIZATION
     )
     ledger.register(operator)
     ledger.record(

@@ -85,7 +85,11 @@ def test_run_writes_a_run_directory_and_refuses_to_overwrite(tmp_path: Path) -> 
     assert "all invariants hold" in done.stdout
     assert (out / "summary.txt").read_text().count("invariant") >= 5
     again = dxsim("run", "baseline", "--days", "15", "--out", str(out))
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert (
+        again.returncode == 2
+        and "already holds a run" in again.stderr
+        and "--force" in again.stderr
+    )
     verify = dxsim("verify", str(out))
     assert verify.returncode == 0 and verify.stdout.startswith("OK  ")
 
@@ -135,7 +139,7 @@ def test_keystore_runs_sign_with_stored_random_keys(tmp_path: Path) -> None:
         (
             'strategy = "quality-logistic"',
             'strategy = "quality-logistic"\nstrategy_params = { scale_pct = 0 }',
-            "scale_pct must be > 0",
+            "scale_pct = 0: Input should be greater than 0",
         ),
     ],
 )

@@ -11,12 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.populations import AssessorPopulation, BuyerPopulation, ProviderPopulation
-from ledger import audit
-from marketplace.entries import check_body
+from ledger import KeySecret, audit
+from marketplace.authorship import market_rules
 from scenarios.catalog import resolve
+from scenarios.keys import run_keys
 from scenarios.load import load
 from scenarios.run import RunResult, run_scenario
 from scenarios.schema import LedgerSection, RunSection, Scenario
+from tests.keys import TEST_SECRET
 
 GOLDEN = Path(__file__).parent / "golden" / "baseline-seed1.json"
 PARTICIPANTS = {"assessor": 4, "buyer": 200, "operator": 1, "provider": 50}
@@ -30,13 +32,19 @@ def baseline() -> Scenario:
 @pytest.fixture(scope="module")
 def baseline_run(baseline: Scenario, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     source = resolve("baseline").read_text(encoding="utf-8")
-    return run_scenario(baseline, tmp_path_factory.mktemp("run") / "baseline", source_text=source)
+    return run_scenario(
+        baseline,
+        tmp_path_factory.mktemp("run") / "baseline",
+        keys=run_keys(TEST_SECRET, baseline.run.seed),
+        source_text=source,
+    )
 
 
 def digest(result: RunResult) -> dict[str, object]:
     m = result.metrics
     return {
         "root": result.root.hex(),
+        "statements": result.statements,
         "entries": m.entries,
         "trades": m.trades,
         "volume_fen": m.volume_fen,
@@ -70,7 +78,7 @@ def test_baseline_runs_end_to_end(baseline_run: RunResult) -> None:
     for name in ("scenario.toml", "scenario.json", "ledger.db", "metrics.json", "invariants.json"):
         assert (run_dir / name).is_file(), name
     assert json.loads((run_dir / "metrics.json").read_text())["trades"] == m.trades
-    assert audit(run_dir, body_check=check_body).root == baseline_run.root
+    assert audit(run_dir, domain=market_rules).root == baseline_run.root
 
 
 def test_golden_digest_changes_only_on_purpose(baseline_run: RunResult) -> None:
@@ -83,12 +91,30 @@ def test_golden_digest_changes_only_on_purpose(baseline_run: RunResult) -> None:
 
 def test_same_seed_same_root_other_seed_other_root(baseline: Scenario, tmp_path: Path) -> None:
     short = baseline.with_overrides(days=20)
-    a = run_scenario(short, tmp_path / "a", check_determinism=False)
-    b = run_scenario(short, tmp_path / "b", check_determinism=False)
-    c = run_scenario(short.with_overrides(seed=8), tmp_path / "c", check_determinism=False)
-    assert a.root == b.root
-    assert a.root != c.root
+    keys = run_keys(TEST_SECRET, short.run.seed)
+    a = run_scenario(short, tmp_path / "a", keys=keys, check_determinism=False)
+    b = run_scenario(short, tmp_path / "b", keys=keys, check_determinism=False)
+    other = short.with_overrides(seed=8)
+    c = run_scenario(other, tmp_path / "c", keys=run_keys(TEST_SECRET, 8), check_determinism=False)
+    assert a.root == b.root and a.statements == b.statements
+    assert a.root != c.root and a.statements != c.statements
     assert a.invariants[-1].ok and "not checked" in a.invariants[-1].detail
+
+
+def test_another_secret_gives_other_keys_but_the_same_statements(
+    baseline: Scenario, tmp_path: Path
+) -> None:
+    """A stranger without the key secret reproduces the statement digest, not the root."""
+    short = baseline.with_overrides(days=10)
+    mine = run_scenario(
+        short, tmp_path / "a", keys=run_keys(TEST_SECRET, 1), check_determinism=False
+    )
+    theirs = run_scenario(
+        short, tmp_path / "b", keys=run_keys(KeySecret.generate(), 1), check_determinism=False
+    )
+    assert mine.root != theirs.root
+    assert mine.statements == theirs.statements
+    assert mine.metrics == theirs.metrics
 
 
 @settings(
@@ -128,7 +154,12 @@ def test_random_small_markets_conserve_money_and_trade_only_certified(
             AssessorPopulation(count=assessors),
         ],
     )
-    result = run_scenario(scenario, tmp_path_factory.mktemp("m") / "run", check_determinism=False)
+    result = run_scenario(
+        scenario,
+        tmp_path_factory.mktemp("m") / "run",
+        keys=run_keys(TEST_SECRET, seed),
+        check_determinism=False,
+    )
     verdicts = {r.name: r for r in result.invariants}
     for name in ("entries-verify", "money-conserved", "certified-trades-only"):
         assert verdicts[name].ok, verdicts[name].detail

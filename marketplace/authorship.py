@@ -1,0 +1,238 @@
+"""The exchange's rules of record: who must sign what, and what must exist before it.
+
+The ledger's audit proves every entry was signed by registered keys whose roles may sign its kind.
+That is not enough for a market: a contract signed by *a* buyer and *a* provider is not a contract
+unless it is signed by the buyer and the provider it names. :class:`MarketRules` is the domain
+check the audit feeds every entry to, in order (``ledger.audit.DomainCheck``); it checks each body
+against its model, then:
+
+=========================  =====================================================================
+``account.open``           the account is a registered identity of the role the body names, once
+``operation.membership``   the account is an open buyer account
+``storage.listing``        signed by its provider alone, under an id that starts with theirs
+``storage.hosting``        every account charged is an open provider account
+``rights.application``     signed by the provider of an existing listing; one id, once
+``rights.decision``        decides a pending application for its listing; an approval issues a
+                           new certificate with ``valid_from <= valid_until``
+``pricing.quote``          signed by the provider of the listing alone
+``trade.contract``         signed by exactly the buyer and the provider it names, in that order;
+                           the provider owns the listing, the certificate was issued for it, the
+                           quote cited is a quote of that listing; one id, once
+``trade.rejected``         names an open buyer account
+``operation.settlement``   cycles count up by one; each item settles an existing contract once
+``crossborder.mechanism``  completes a mechanism for an existing contract
+=========================  =====================================================================
+
+and that entry times never go backwards. Money (does a settlement pay the price?) is judged by
+the invariants (:mod:`marketplace.invariants`), which ``dxsim check`` recomputes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from marketplace import entries as vocab
+from marketplace.entries import AUTHORIZATION, check_body
+
+__all__ = ["MarketRules", "market_rules"]
+
+
+class MarketRules:
+    """A fresh checker per audit: it remembers what the log has established so far."""
+
+    def __init__(self) -> None:
+        self.roles: dict[str, str] = {}  # registered identity -> role
+        self.accounts: dict[str, str] = {}  # open account -> role
+        self.listings: dict[str, str] = {}  # listing -> provider
+        self.applications: dict[str, str] = {}  # pending application -> listing
+        self.decided: set[str] = set()
+        self.certificates: dict[str, str] = {}  # certificate -> listing
+        self.quotes: dict[int, str] = {}  # seq of a pricing.quote -> listing
+        self.contracts: set[str] = set()
+        self.settled: set[str] = set()
+        self.cycle = 0
+        self.time = 0
+
+    def feed(
+        self,
+        seq: int,
+        time: int,
+        kind: str,
+        actor: str,
+        body: dict[str, Any],
+        signers: tuple[str, ...],
+    ) -> str | None:
+        if time < self.time:
+            return f"time goes backwards: {time} s after an entry at {self.time} s"
+        self.time = time
+        if kind.startswith("ledger."):
+            if kind == "ledger.identity":
+                self.roles[str(body["id"])] = str(body["role"])
+            return None
+        problem = check_body(kind, body)
+        if problem is not None:
+            return f"body does not parse: {problem}"
+        model = vocab.BODY_MODELS[kind].model_validate(body)
+        return _RULES[kind](self, seq, actor, signers, model)
+
+    # -- one rule per kind ------------------------------------------------------------------
+    def _account_open(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.AccountOpen
+    ) -> str | None:
+        if body.account in self.accounts:
+            return f"account {body.account!r} is opened twice"
+        if self.roles.get(body.account) != body.role:
+            return f"account {body.account!r} is not a registered {body.role}"
+        self.accounts[body.account] = body.role
+        return None
+
+    def _operation_membership(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.MembershipFee
+    ) -> str | None:
+        return self._account(body.account, "buyer")
+
+    def _storage_listing(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Listing
+    ) -> str | None:
+        if signers != (actor,):
+            return "a listing is signed by its provider alone"
+        if not body.listing.startswith(actor + "/"):
+            return f"listing {body.listing!r} is not named for its provider {actor}"
+        if body.listing in self.listings:
+            return f"listing {body.listing!r} is listed twice"
+        self.listings[body.listing] = actor
+        return None
+
+    def _storage_hosting(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.HostingCharge
+    ) -> str | None:
+        for account in body.charges:
+            problem = self._account(account, "provider")
+            if problem is not None:
+                return problem
+        return None
+
+    def _rights_application(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsApplication
+    ) -> str | None:
+        problem = self._own_listing(body.listing, actor, signers)
+        if problem is not None:
+            return problem
+        if body.application in self.applications or body.application in self.decided:
+            return f"application {body.application!r} is made twice"
+        self.applications[body.application] = body.listing
+        return None
+
+    def _rights_decision(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CertificateDecision
+    ) -> str | None:
+        listing = self.applications.pop(body.application, None)
+        if listing is None:
+            return f"decides application {body.application!r}, which is not pending"
+        self.decided.add(body.application)
+        if listing != body.listing:
+            return f"application {body.application!r} is for {listing}, not {body.listing}"
+        if body.approved != (body.certificate is not None):
+            return "an approval issues a certificate, a rejection none"
+        if body.valid_until < body.valid_from:
+            return "the certificate ends before it begins"
+        if body.certificate is not None:
+            if body.certificate in self.certificates:
+                return f"certificate {body.certificate!r} is issued twice"
+            self.certificates[body.certificate] = body.listing
+        return None
+
+    def _pricing_quote(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.PriceQuote
+    ) -> str | None:
+        problem = self._own_listing(body.listing, actor, signers)
+        if problem is None:
+            self.quotes[seq] = body.listing
+        return problem
+
+    def _trade_contract(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Contract
+    ) -> str | None:
+        if signers != (body.buyer, body.provider):
+            return (
+                f"a contract is signed by its buyer {body.buyer} and its provider "
+                f"{body.provider}, in that order; signed by {list(signers)}"
+            )
+        problem = self._account(body.buyer, "buyer")
+        if problem is not None:
+            return problem
+        owner = self.listings.get(body.listing)
+        if owner != body.provider:
+            return f"listing {body.listing!r} is not {body.provider}'s"
+        if self.certificates.get(body.certificate) != body.listing:
+            return f"certificate {body.certificate!r} was not issued for {body.listing}"
+        if self.quotes.get(body.quote_seq) != body.listing:
+            return f"seq {body.quote_seq} is not a quote of {body.listing}"
+        if body.contract in self.contracts:
+            return f"contract {body.contract!r} is signed twice"
+        self.contracts.add(body.contract)
+        return None
+
+    def _trade_rejected(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.TradeRejected
+    ) -> str | None:
+        return self._account(body.buyer, "buyer")
+
+    def _operation_settlement(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Settlement
+    ) -> str | None:
+        if body.cycle != self.cycle + 1:
+            return f"settlement cycle {body.cycle} follows cycle {self.cycle}"
+        self.cycle = body.cycle
+        for item in body.items:
+            if item.contract not in self.contracts:
+                return f"settles contract {item.contract!r}, which was never signed"
+            if item.contract in self.settled:
+                return f"settles contract {item.contract!r} a second time"
+            self.settled.add(item.contract)
+        return None
+
+    def _crossborder_mechanism(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CrossBorderMechanism
+    ) -> str | None:
+        if body.contract not in self.contracts:
+            return f"a mechanism for contract {body.contract!r}, which was never signed"
+        return None
+
+    # -- shared ---------------------------------------------------------------------------
+    def _account(self, account: str, role: str) -> str | None:
+        if self.accounts.get(account) != role:
+            return f"{account!r} is not an open {role} account"
+        return None
+
+    def _own_listing(self, listing: str, actor: str, signers: tuple[str, ...]) -> str | None:
+        if signers != (actor,):
+            return "signed by the listing's provider alone"
+        owner = self.listings.get(listing)
+        if owner is None:
+            return f"listing {listing!r} was never listed"
+        if owner != actor:
+            return f"listing {listing!r} is {owner}'s, not {actor}'s"
+        return None
+
+
+_Rule = Callable[[MarketRules, int, str, tuple[str, ...], Any], str | None]
+#: kind -> rule, by the naming rule ``_<kind with dots as underscores>`` (every kind has one).
+_RULES: dict[str, _Rule] = {
+    kind: getattr(MarketRules, "_" + kind.replace(".", "_")) for kind in vocab.BODY_MODELS
+}
+
+
+def _is_market(authorization: Mapping[str, list[str]]) -> bool:
+    """A market ledger authorizes every market role for every market kind (and may add more)."""
+    return all(
+        set(kinds) <= set(authorization.get(role, ())) for role, kinds in AUTHORIZATION.items()
+    )
+
+
+def market_rules(authorization: Mapping[str, list[str]]) -> MarketRules | None:
+    """The audit's domain factory: the market's rules for a market ledger (its genesis table
+    holds the exchange's), none for any other log (a generic ledger, a synthetic one). In a
+    market ledger a kind outside the market's vocabulary is itself a broken rule."""
+    return MarketRules() if _is_market(authorization) else None

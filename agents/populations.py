@@ -72,10 +72,13 @@ class _Population(BaseModel):
             raise ValueError(f"unknown {cls.strategy_kind} strategy {name!r}; allowed: {allowed}")
         return name
 
-    @model_validator(mode="after")
-    def _strategy_params_fit(self) -> _Population:
-        make_strategy(self.strategy_kind, self.strategy, self.strategy_params)
-        return self
+    @field_validator("strategy_params")
+    @classmethod
+    def _strategy_params_fit(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        strategy = info.data.get("strategy")
+        if isinstance(strategy, str):  # an unknown strategy is reported on its own field
+            make_strategy(cls.strategy_kind, strategy, params)
+        return params
 
 
 class ProviderPopulation(_Population):
@@ -123,13 +126,16 @@ class ProviderPopulation(_Population):
             raise ValueError(f"unknown pricing mechanism {name!r}; allowed: {allowed}")
         return name
 
-    @model_validator(mode="after")
-    def _mechanism_params(self) -> ProviderPopulation:
-        try:
-            make_mechanism(self.pricing, self.pricing_params)
-        except (TypeError, MarketError) as exc:
-            raise ValueError(f"pricing_params for {self.pricing!r}: {exc}") from None
-        return self
+    @field_validator("pricing_params")
+    @classmethod
+    def _mechanism_params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        pricing = info.data.get("pricing")
+        if isinstance(pricing, str):
+            try:
+                make_mechanism(pricing, params)
+            except (TypeError, MarketError) as exc:
+                raise ValueError(str(exc)) from None
+        return params
 
 
 class BuyerPopulation(_Population):

@@ -160,13 +160,12 @@ def _read_genesis(store: Store) -> _Genesis:
     """The log's origin, key, authorization table and checkpoint cadence, from seq 0.
 
     Raises:
-        StoreError: the ledger has no entries at all.
         RowError: seq 0 is missing or is not a well-formed genesis entry (a finding at seq 0).
     """
     row = store.entry_row(0)
     if row is None:
         if store.max_seq() is None:
-            raise StoreError("the ledger has no entries")
+            raise RowError(Finding(0, None, None, "the ledger has no entries, not even a genesis"))
         raise RowError(Finding(0, None, None, "seq gap: the genesis entry (seq 0) is missing"))
     try:
         parsed = parse_leaf(row[4])
@@ -288,11 +287,14 @@ class _Audit:
         )
 
     def run(self, verifier_key: str | None, witness: Checkpoint | None) -> AuditReport:
-        self._checkpoints = self.store.checkpoints()
+        self._checkpoints = []
         try:
+            self._checkpoints = self.store.checkpoints()
             genesis = _read_genesis(self.store)
         except RowError as bad:
             return self._report(None, bad.finding)
+        except StoreError as exc:  # a dxsim ledger (it opened) that cannot be read: damaged
+            return self._report(None, Finding(0, None, None, str(exc)))
         if verifier_key is not None:
             name, _hash, public_key = parse_verifier_key(verifier_key)  # malformed: raises
             if name != genesis.log.id or public_key != genesis.log.public_key:
@@ -363,7 +365,8 @@ class _Audit:
             return self._scan_threaded()
         except StoreError as exc:
             where = self.tree.size
-            return Finding(where, None, None, f"{exc} (the entries before seq {where} verify)")
+            verified = f" (entries 0 to {where - 1} verify)" if where else ""
+            return Finding(where, None, None, f"{exc}{verified}")
 
     def _scan_threaded(self) -> Finding | None:
         with ThreadPoolExecutor(max_workers=self.threads) as pool:

@@ -48,6 +48,7 @@ __all__ = [
     "is_url",
     "resolve_target",
     "resolve_url",
+    "without_password",
 ]
 
 SCHEMA_VERSION = 1
@@ -124,6 +125,18 @@ def resolve_url(target: str | Path) -> str:
     if isinstance(location, str):
         return location
     return f"sqlite:///{location}"
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password removed: what may be written into a run directory (give the
+    password through ``PGPASSWORD`` or ``~/.pgpass`` instead)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.password is None:
+        return url
+    return parsed.set(password=None).render_as_string(hide_password=False)
 
 
 def describe(location: Location) -> str:
@@ -360,8 +373,8 @@ class Store:
                     last = rows[-1][0] if rows else last
                     yield rows
         except _DB_ERRORS as exc:
-            after = "the first row" if last is None else f"seq {last}"
-            raise self._read_failed(exc, f"the entries after {after}") from exc
+            where = "any entry" if last is None else f"the entries after seq {last}"
+            raise self._read_failed(exc, where) from exc
 
     def leaves(self, start: int, end: int) -> list[bytes]:
         """Leaf bytes for seqs in ``[start, end)``, in order."""

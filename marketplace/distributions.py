@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Beta",
@@ -134,6 +134,11 @@ class LogNormal(_Dist):
     dist: Literal["lognormal"] = "lognormal"
     median: float = Field(gt=0)
     sigma: float = Field(ge=0, le=10)
+
+    @field_validator("sigma")
+    @classmethod
+    def _no_negative_zero(cls, sigma: float) -> float:
+        return sigma + 0.0  # -0.0 passes ">= 0", and numpy refuses it as "sigma < 0"
 
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(math.log(self.median), self.sigma))

@@ -95,6 +95,7 @@ def verify(
     if as_json:
         data = report.to_json()
         data["outcome"] = outcome
+        data["ok"] = code == 0  # the log and, for a run directory, the run are complete
         data["run"] = None if manifest is None else manifest.model_dump()
         sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
     else:

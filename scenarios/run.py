@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger import DiscardStore
+from ledger.store import without_password
 from marketplace.invariants import InvariantResult, check_invariants
 from marketplace.metrics import Metrics, fold
 from scenarios.build import World, build
@@ -80,7 +81,9 @@ def run_scenario(
     """
     prepare_run_dir(out, force=force)
     manifest = RunManifest(
-        ledger=ledger_url or "ledger.db", seed=scenario.run.seed, keys=keys_label
+        ledger=without_password(ledger_url) if ledger_url else "ledger.db",
+        seed=scenario.run.seed,
+        keys=keys_label,
     )
     write_manifest(out, manifest)
     world: World | None = None

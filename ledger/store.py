@@ -1,9 +1,10 @@
 """Persistence: one repository class over SQLAlchemy 2 Core tables.
 
-SQLite is the default (a file, WAL journal, ``synchronous=NORMAL``: a commit survives a process
-crash, and readers never block the writer); any SQLAlchemy URL works, PostgreSQL is tested. Rows are
-inserted in batches, one transaction per batch, so a crash loses at most the open batch and never
-corrupts what was committed. The ``entries`` table keeps the canonical leaf bytes; its other columns
+SQLite is the default (a file; WAL journal with ``synchronous=NORMAL`` while it is written, so a
+commit survives a process crash and readers never block the writer; one self-contained file once
+sealed at close); any SQLAlchemy URL works, PostgreSQL is tested. Rows are inserted in batches,
+one transaction per batch, so a crash loses at most the open batch and never corrupts what was
+committed. Readers open the store read-only and never change it. The ``entries`` table keeps the canonical leaf bytes; its other columns
 are an index for queries, and the audit checks them against the leaf.
 """
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from ledger import Store, audit
 from ledger.entry import signing_input, statement_bytes
-from ledger.store import checkpoints_table, entries_table
+from ledger.store import checkpoints_table, entries_table, identities_table, meta_table
 from tests.ledger.helpers import Cast, small_ledger
 
 ENTRIES = 1 + 4 + 24 + 1  # genesis, four registrations, 24 market entries, close
@@ -46,22 +46,26 @@ def written(
 Mutation = Callable[[Connection], None]
 
 
+TABLES = (entries_table, checkpoints_table, identities_table, meta_table)
+
+
 def _tampered(url: str, mutate: Mutation) -> Any:
-    """Apply ``mutate`` to the stored rows, audit, restore the rows; return the report."""
+    """Apply ``mutate`` to the stored rows, audit, restore every table; return the report."""
     store = Store(url, create=True)  # writable: the test edits rows
     try:
         with store.engine.begin() as conn:
-            original = [dict(r._mapping) for r in conn.execute(select(entries_table))]
-            notes = [dict(r._mapping) for r in conn.execute(select(checkpoints_table))]
+            saved = {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in TABLES}
             mutate(conn)
+        reader = Store(url)  # the audit reads read-only, as `dxsim verify` does
         try:
-            return audit(store, threads=2, chunk=7)
+            return audit(reader, threads=2, chunk=7)
         finally:
+            reader.close()
             with store.engine.begin() as conn:
-                conn.execute(delete(entries_table))
-                conn.execute(insert(entries_table), original)
-                conn.execute(delete(checkpoints_table))
-                conn.execute(insert(checkpoints_table), notes)
+                for table in TABLES:
+                    conn.execute(delete(table))
+                    if saved[table.name]:
+                        conn.execute(insert(table), saved[table.name])
     finally:
         store.close()
 
@@ -232,3 +236,142 @@ def test_tampered_checkpoint_is_detected(written: tuple[str, Cast]) -> None:
     report = _tampered(written[0], corrupt)
     assert not report.ok and report.first_bad.seq == 15
     assert "checkpoint at size 16" in report.first_bad.reason
+
+
+# -- whole-log tampers: the closing state, the cadence, every table -------------------------
+
+
+def test_an_intact_ledger_is_closed(written: tuple[str, Cast]) -> None:
+    report = audit(written[0])
+    assert report.state == "closed" and report.uncovered == 0
+
+
+def test_a_log_cut_back_to_an_earlier_checkpoint_is_not_closed(written: tuple[str, Cast]) -> None:
+    def cut(conn: Connection) -> None:
+        conn.execute(delete(entries_table).where(entries_table.c.seq >= 16))
+        conn.execute(delete(checkpoints_table).where(checkpoints_table.c.size > 16))
+
+    report = _tampered(written[0], cut)
+    assert report.verified and report.state == "not-closed" and not report.ok
+    assert report.entries == 16 and report.uncovered == 0
+    assert report.summary().startswith("NOT CLOSED  16 entries")
+
+
+def test_a_cut_past_the_last_checkpoint_counts_what_lies_beyond(written: tuple[str, Cast]) -> None:
+    def cut(conn: Connection) -> None:
+        conn.execute(delete(entries_table).where(entries_table.c.seq >= 20))
+        conn.execute(delete(checkpoints_table).where(checkpoints_table.c.size > 16))
+
+    report = _tampered(written[0], cut)
+    assert report.state == "not-closed" and report.uncovered == 4
+
+
+def test_a_log_stripped_of_its_checkpoints_does_not_verify(written: tuple[str, Cast]) -> None:
+    report = _tampered(written[0], lambda conn: conn.execute(delete(checkpoints_table)))
+    assert report.state == "bad" and "checkpoint at size 8 is missing" in report.first_bad.reason
+
+
+def test_a_removed_cadence_checkpoint_is_named(written: tuple[str, Cast]) -> None:
+    report = _tampered(
+        written[0],
+        lambda conn: conn.execute(delete(checkpoints_table).where(checkpoints_table.c.size == 16)),
+    )
+    assert report.state == "bad" and report.first_bad.seq == 15
+    assert "checkpoint at size 16 is missing" in report.first_bad.reason
+
+
+def test_the_final_checkpoint_removed_is_named(written: tuple[str, Cast]) -> None:
+    report = _tampered(
+        written[0],
+        lambda conn: conn.execute(
+            delete(checkpoints_table).where(checkpoints_table.c.size == ENTRIES)
+        ),
+    )
+    assert report.state == "bad" and report.first_bad.seq == LAST
+    assert report.first_bad.reason == "the final checkpoint is missing"
+
+
+@pytest.mark.parametrize("seq", [-1, -5, -(2**40)])
+def test_a_row_with_a_negative_seq_is_named(written: tuple[str, Cast], seq: int) -> None:
+    def extra(conn: Connection) -> None:
+        row = _row(conn, 3)
+        row["seq"] = seq
+        conn.execute(insert(entries_table).values(row))
+
+    report = _tampered(written[0], extra)
+    assert report.state == "bad" and report.first_bad.seq == seq
+    assert "negative" in report.first_bad.reason
+
+
+def test_an_entry_after_the_close_is_named(written: tuple[str, Cast]) -> None:
+    def append(conn: Connection) -> None:
+        row = _row(conn, 5)
+        row["seq"] = ENTRIES
+        conn.execute(insert(entries_table).values(row))
+
+    report = _tampered(written[0], append)
+    assert report.state == "bad" and report.first_bad.seq == ENTRIES
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (delete(identities_table).where(identities_table.c.id == "bob"), "'bob' is missing"),
+        (
+            update(identities_table).where(identities_table.c.id == "bob").values(role="operator"),
+            "'bob' differs from its signed registration",
+        ),
+        (
+            update(identities_table)
+            .where(identities_table.c.id == "carol")
+            .values(public_key=bytes(32)),
+            "'carol' differs from its signed registration",
+        ),
+        (
+            insert(identities_table).values(
+                id="mallory", role="operator", public_key=bytes(32), registered_seq=2
+            ),
+            "'mallory' has no signed registration",
+        ),
+    ],
+)
+def test_the_identities_table_must_equal_the_signed_registrations(
+    written: tuple[str, Cast], tamper: Any, reason: str
+) -> None:
+    report = _tampered(written[0], lambda conn: conn.execute(tamper))
+    assert report.state == "bad" and reason in report.first_bad.reason, report.summary()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (
+            update(meta_table)
+            .where(meta_table.c.key == "verifier_key")
+            .values(value="test-log+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            "stored verifier key is not the genesis log key",
+        ),
+        (
+            update(meta_table).where(meta_table.c.key == "origin").values(value="other-log"),
+            "stored origin",
+        ),
+        (insert(meta_table).values(key="trust_me", value="yes"), "unexpected key 'trust_me'"),
+    ],
+)
+def test_the_stored_metadata_must_equal_the_genesis(
+    written: tuple[str, Cast], tamper: Any, reason: str
+) -> None:
+    report = _tampered(written[0], lambda conn: conn.execute(tamper))
+    assert report.state == "bad" and reason in report.first_bad.reason, report.summary()
+
+
+def test_a_statement_digest_ignores_keys_but_not_statements(tmp_path: Any) -> None:
+    a = tmp_path / "a.db"
+    b = tmp_path / "b.db"
+    small_ledger(f"sqlite:///{a}", entries=12, seed=3)
+    small_ledger(f"sqlite:///{b}", entries=12, seed=4)  # same statements, other keys
+    ra, rb = audit(a), audit(b)
+    assert ra.root != rb.root and ra.statements == rb.statements
+    c = tmp_path / "c.db"
+    small_ledger(f"sqlite:///{c}", entries=13, seed=3)
+    assert audit(c).statements != ra.statements

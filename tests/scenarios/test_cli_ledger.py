@@ -137,3 +137,32 @@ def test_verify_checks_market_bodies_against_their_models(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert done.stdout.startswith("BAD  seq 2  kind account.open  actor exchange-operator: body")
     assert "endowment_fen" in done.stdout
+
+
+def test_a_replaced_stored_verifier_key_is_refused_not_printed(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "ledger.db"
+    copy.write_bytes((run_dir / "ledger.db").read_bytes())
+    other = dxsim("checkpoint", "--verifier-key", str(run_dir)).stdout.strip()[:-4] + "AAA="
+    with sqlite3.connect(copy) as conn:
+        conn.execute("update ledger_meta set value = ? where key = 'verifier_key'", (other,))
+    done = dxsim("checkpoint", "--verifier-key", str(copy))
+    assert done.returncode == 1 and done.stdout == "" and "tampered" in done.stderr
+    assert dxsim("verify", str(copy)).returncode == 1
+
+
+def test_statistics_of_nothing_read_n_a(tmp_path: Path) -> None:
+    scenario = tmp_path / "none.toml"
+    scenario.write_text(
+        '[run]\nname = "nothing"\ndays = 5\n\n[[population]]\nkind = "provider"\ncount = 2\n\n'
+        '[[population]]\nkind = "buyer"\ncount = 3\n'
+    )
+    out = tmp_path / "run"
+    done = dxsim("run", str(scenario), "--out", str(out), "--no-rerun")
+    assert done.returncode == 0, done.stderr
+    summary = (out / "summary.txt").read_text()
+    assert "trading: mean price" in summary
+    line = next(x for x in summary.splitlines() if "trading: mean price" in x)
+    assert "n/a" in line and "¥0.00" not in line
+    assert json.loads((out / "metrics.json").read_text())["price_mean_fen"] is None

@@ -4,8 +4,9 @@ SQLite is the default (a file; WAL journal with ``synchronous=NORMAL`` while it 
 commit survives a process crash and readers never block the writer; one self-contained file once
 sealed at close); any SQLAlchemy URL works, PostgreSQL is tested. Rows are inserted in batches,
 one transaction per batch, so a crash loses at most the open batch and never corrupts what was
-committed. Readers open the store read-only and never change it. The ``entries`` table keeps the canonical leaf bytes; its other columns
-are an index for queries, and the audit checks them against the leaf.
+committed. Readers open the store read-only and never change it. The ``entries`` table keeps the
+canonical leaf bytes; its other columns are an index for queries, and the audit checks them
+against the leaf.
 """
 
 from __future__ import annotations

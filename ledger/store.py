@@ -335,8 +335,11 @@ class Store:
         without writing. A crashed writer leaves the WAL (and what it committed) in place.
         """
         if self.is_sqlite and not self.read_only:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+            except _DB_ERRORS:
+                pass  # a reader has it open (a live replay): it stays in WAL mode, as valid
 
     # -- reading ----------------------------------------------------------------------------
     def count(self) -> int:

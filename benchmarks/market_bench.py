@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceilings import sign_per_s, verify_per_s
-from ledger import KeySecret, Store
+from ledger import KeySecret, Store, audit
 from ledger.entry import parse_leaf, signing_input
+from marketplace.authorship import market_rules
 from scenarios.build import BoundedEnvironment, build
 from scenarios.catalog import resolve
 from scenarios.keys import run_keys
@@ -75,6 +76,8 @@ def bench_scale(base: Scenario, scale: int) -> dict[str, Any]:
         world.run()
         seconds = time.perf_counter() - started
         messages = _contract_messages(path)
+        report = audit(path, domain=market_rules)  # verify, rules of record included
+        assert report.ok, report.summary()
     trades = world.exchange.trading.contracts_signed
     sign_1 = sign_per_s(messages * 2, threads=1)
     sign_2 = sign_per_s(messages * 2, threads=2)
@@ -92,6 +95,7 @@ def bench_scale(base: Scenario, scale: int) -> dict[str, Any]:
         "trades_per_s": round(rate),
         "entries_per_s": round(world.ledger.size / seconds),
         "simpy_events_per_s": round(env.processed / seconds),
+        "verify_with_rules_entries_per_s": round(report.entries / report.seconds),
         "ceiling_trades_per_s_1thread": round(ceiling_1),
         "ratio_to_1thread_ceiling": round(rate / ceiling_1, 3),
         "ceiling_trades_per_s_2threads": round(ceiling_2),

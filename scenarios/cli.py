@@ -11,6 +11,7 @@ import typer
 
 from scenarios.cli_errors import UserError, fail, one_line_errors
 from scenarios.cli_ledger import register as register_ledger_commands
+from scenarios.cli_policy import register as register_policy_commands
 from scenarios.cli_run import register as register_run_commands
 from scenarios.synthetic import write_synthetic
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 register_ledger_commands(app)
 register_run_commands(app)
+register_policy_commands(app)
 
 
 @app.command()

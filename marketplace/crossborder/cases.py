@@ -3,11 +3,13 @@
 A case file (TOML, or JSON of the same shape) names a pack and lists cases::
 
     pack = "prc-2024"              # a built-in name, or a path relative to this file
+    nulls = ["exporter.ftz"]       # facts every case sets to null (TOML has no null)
     [base]                         # facts every case starts from
     origin = "CN"
     [[cases]]
     name = "99,999 people's non-sensitive PI: exempt"
     facts = { pi_subjects_ytd = 99_999 }     # deep-merged over [base]
+    nulls = ["safeguard"]                    # set to null in this case (unless facts set them)
     unset = ["data.core"]                    # dotted facts removed after merging
     expect = { outcome = "allowed", any_of = [] }   # and optionally rules, missing, lead_time_days
 
@@ -16,6 +18,7 @@ A case file (TOML, or JSON of the same shape) names a pack and lists cases::
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,12 +51,14 @@ class Expect(_Spec):
 class Case(_Spec):
     name: str
     facts: dict[str, Any] = {}
+    nulls: list[str] = []
     unset: list[str] = []
     expect: Expect
 
 
 class CaseFile(_Spec):
     pack: str
+    nulls: list[str] = []
     base: dict[str, Any] = {}
     cases: list[Case]
 
@@ -111,7 +116,8 @@ def _read(path: Path) -> tuple[CaseFile, str, dict[str, Any]]:
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
+    """``over`` deep-merged onto a copy of ``base`` (the file's [base] is never changed)."""
+    out = copy.deepcopy(dict(base))
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge(out[key], value)
@@ -129,12 +135,31 @@ def _unset(facts: dict[str, Any], path: str) -> None:
         node.pop(leaf, None)
 
 
+def _set_null(facts: dict[str, Any], path: str) -> None:
+    *parents, leaf = path.split(".")
+    node = facts
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = None
+
+
 def _facts(case: Case, index: int, spec: CaseFile, path: Path, source: str) -> Transfer:
     facts = _merge(spec.base, case.facts)
-    for j, dotted in enumerate(case.unset):
-        if dotted not in FACTS:
-            line = locate(source, ("cases", index, "unset", j))
-            raise PackError(path, line, f"cases[{index}].unset[{j}]", f"unknown fact {dotted!r}")
+    lists: list[tuple[tuple[str | int, ...], list[str]]] = [
+        (("nulls",), spec.nulls),
+        (("cases", index, "nulls"), case.nulls),
+        (("cases", index, "unset"), case.unset),
+    ]
+    for where, paths in lists:
+        for j, dotted in enumerate(paths):
+            if dotted not in FACTS:
+                field = ".".join(str(w) for w in where).replace(f".{index}.", f"[{index}].")
+                line = locate(source, (*where, j))
+                raise PackError(path, line, f"{field}[{j}]", f"unknown fact {dotted!r}")
+    for dotted in [*spec.nulls, *case.nulls]:
+        if dotted in case.nulls or not _has(case.facts, tuple(dotted.split("."))):
+            _set_null(facts, dotted)
+    for dotted in case.unset:
         _unset(facts, dotted)
     try:
         return Transfer.model_validate(facts)

@@ -22,6 +22,7 @@ load-time errors with the path of the offending key.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -148,18 +149,23 @@ def _comparison(
         return _sum(spec["sum"], op, value, loc, facts)
     path = spec["fact"]
     if not isinstance(path, str) or path not in facts:
-        raise ConditionError((*loc, "fact"), f"unknown fact {path!r}; facts: {', '.join(facts)}")
+        raise ConditionError((*loc, "fact"), f"unknown fact {path!r}; {_suggest(path, facts)}")
     fact = facts[path]
     _check(fact, op, value, (*loc, op))
     return _fact(fact, op, value)
+
+
+def _suggest(name: Any, known: Mapping[str, Any]) -> str:
+    """``did you mean 'x'?`` when a known name is close, else the whole list."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else "known: " + (", ".join(known) or "none")
 
 
 def _resolve(value: Any, loc: Loc, params: Mapping[str, Any]) -> Any:
     if isinstance(value, str) and value.startswith("@"):
         name = value[1:]
         if name not in params:
-            known = ", ".join(params) or "none"
-            raise ConditionError(loc, f"unknown parameter {name!r}; parameters: {known}")
+            raise ConditionError(loc, f"unknown parameter {name!r}; {_suggest(name, params)}")
         return params[name]
     return value
 
@@ -247,8 +253,9 @@ def _fact(fact: FactType, op: str, value: Any) -> Condition:
 
 def _param(name: Any, op: str, value: Any, loc: Loc, params: Mapping[str, Any]) -> Condition:
     if not isinstance(name, str) or name not in params:
-        known = ", ".join(params) or "none"
-        raise ConditionError((*loc, "param"), f"unknown parameter {name!r}; parameters: {known}")
+        raise ConditionError(
+            (*loc, "param"), f"unknown parameter {name!r}; {_suggest(name, params)}"
+        )
     have = params[name]
     try:
         if op == "is_null":

@@ -48,6 +48,11 @@ class PackError(ConfigError):
 
     unnamed = "<pack>"
 
+    def __str__(self) -> str:
+        if self.path is None and self.line is None:  # not about a file: no location to give
+            return (f"{self.field}: " if self.field else "") + self.message
+        return super().__str__()
+
 
 def builtin_packs() -> dict[str, Path]:
     """The built-in packs by name."""

@@ -168,22 +168,23 @@ def show(pack: Annotated[str, typer.Argument(help="A built-in pack name or a pac
     console = Console()
     chain = " → ".join(p.chain)
     console.print(f"[bold]{p.name}[/bold]: {p.title}\n  extends: {chain}", highlight=False)
-    console.print(f"  applies when: {p.scope.when.text}\n  default: {p.default_id}", highlight=False)
+    scope = f"  applies when: {p.scope.when.text}\n  default: {p.default_id}"
+    console.print(scope, highlight=False)
     _table(console, "parameters", ("name", "value"), [(k, _show(v)) for k, v in p.params.items()])
     mechs = [
         (m.name, str(m.lead_time_days), m.citation or "(dxsim assumption)", _validity(m.validity))
         for m in p.mechanisms.values()
     ]
-    _table(console, "mechanisms", ("mechanism", "working days", "basis", "validity"), mechs)
+    _table(console, "mechanisms", ("mechanism", "working days", "citation", "validity"), mechs)
     if p.conditions:
-        rows = [(name, c.text) for name, c in p.conditions.items()]
-        _table(console, "named conditions", ("name", "condition"), rows)
+        named = [(name, c.text) for name, c in p.conditions.items()]
+        _table(console, "named conditions", ("name", "condition"), named)
     tiers = ("forbidden", "exemption", "conditional", "allowed")
-    rows = [
+    rules = [
         (r.id, tiers[r.tier], ", ".join(sorted(r.mechanisms)), r.when.text, r.citation)
         for r in p.rules
     ]
-    _table(console, "rules", ("rule", "kind", "mechanisms", "when", "citation"), rows)
+    _table(console, "rules", ("rule", "kind", "mechanisms", "when", "citation"), rules)
     for owner, listed in p.negative_lists:
         rows = [(s.name, s.zh or "") for s in listed.sectors]
         title = f"{owner}: {listed.zh_title or listed.title} (from {listed.effective})"

@@ -170,9 +170,9 @@ def _facts(case: Case, index: int, spec: CaseFile, path: Path, source: str) -> T
     except PackError as exc:
         loc = tuple(exc.field.split("."))
         inside = _has(case.facts, loc)
-        where: tuple[str | int, ...] = ("cases", index, "facts", *loc) if inside else ("base", *loc)
+        at: tuple[str | int, ...] = ("cases", index, "facts", *loc) if inside else ("base", *loc)
         field = f"cases[{index}].facts.{exc.field}" if inside else f"base.{exc.field}"
-        raise PackError(path, locate(source, where), field, exc.message) from None
+        raise PackError(path, locate(source, at), field, exc.message) from None
     raise AssertionError("unreachable: the facts failed to validate once")
 
 

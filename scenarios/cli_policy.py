@@ -157,7 +157,7 @@ def packs() -> None:
     for name in builtin_packs():
         p = _pack(name)
         table.add_row(name, p.extends or "", str(len(p.rules)), p.title)
-    Console().print(table)
+    _console().print(table)
 
 
 @policy.command()
@@ -165,7 +165,7 @@ def packs() -> None:
 def show(pack: Annotated[str, typer.Argument(help="A built-in pack name or a pack file.")]) -> None:
     """Show one pack: scope, parameters, mechanisms and rules."""
     p = _pack(pack)
-    console = Console()
+    console = _console()
     chain = " → ".join(p.chain)
     console.print(f"[bold]{p.name}[/bold]: {p.title}\n  extends: {chain}", highlight=False)
     scope = f"  applies when: {p.scope.when.text}\n  default: {p.default_id}"
@@ -191,10 +191,16 @@ def show(pack: Annotated[str, typer.Argument(help="A built-in pack name or a pac
         _table(console, title, ("sector / category", ""), rows)
 
 
+def _console() -> Console:
+    """A terminal's own width; piped into a file, wide enough that rule ids never wrap."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def _table(console: Console, title: str, columns: tuple[str, ...], rows: list[Any]) -> None:
     table = Table(title=title, show_lines=title == "rules")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for i, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=i == 0)
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -73,6 +73,7 @@ class CaseResult:
     pack: str
     failures: tuple[str, ...]
     decision: Decision
+    transfer: Transfer
 
     @property
     def ok(self) -> bool:
@@ -197,7 +198,8 @@ def _run_file(path: Path) -> list[CaseResult]:
 
 
 def _run(pack: Pack, case: Case, i: int, spec: CaseFile, path: Path, source: str) -> CaseResult:
-    decision = pack.evaluate(_facts(case, i, spec, path, source))
+    transfer = _facts(case, i, spec, path, source)
+    decision = pack.evaluate(transfer)
     want, failures = case.expect, []
     checks: list[tuple[str, Any, Any]] = [
         ("outcome", want.outcome, decision.outcome),
@@ -213,4 +215,4 @@ def _run(pack: Pack, case: Case, i: int, spec: CaseFile, path: Path, source: str
         if expected != actual:
             failures.append(f"{key}: expected {expected!r}, got {actual!r}")
     line = locate(source, ("cases", i)) if path.suffix != ".json" else None
-    return CaseResult(path, line, case.name, pack.name, tuple(failures), decision)
+    return CaseResult(path, line, case.name, pack.name, tuple(failures), decision, transfer)

@@ -1,7 +1,8 @@
 """``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run.
 
 ``python -m benchmarks`` runs the quick set (ledger 20k entries, market ×1 and ×10 with a
-profile split, cross-border decisions/s of every built-in policy pack); ``python -m benchmarks.ledger_bench --million 1000000`` and
+profile split, cross-border decisions/s of every built-in policy pack);
+``python -m benchmarks.ledger_bench --million 1000000`` and
 ``python -m benchmarks.market_bench --scales 100`` give the large figures.
 """
 

@@ -39,6 +39,7 @@ __all__ = ["CompiledMechanism", "CompiledRule", "Pack", "Scope", "evaluate"]
 FORBIDDEN, EXEMPTION, CONDITIONAL, ALLOWED = range(4)
 TIER_NAMES = ("forbidden", "exemption", "conditional", "allowed")
 _CACHE_LIMIT = 4096
+_NO_GUESS = "dxsim never guesses a missing fact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,14 +189,15 @@ class Pack:
             any_of = self.any_of(fired)
         lead, fastest = min((self.mechanisms[m].lead_time_days, m) for m in any_of)
         mech = self.mechanisms[fastest]
-        names = ", ".join(any_of)
-        sentences.append(
-            (
-                f"Any one of {names} makes the transfer lawful; the fastest, {fastest}, takes "
-                f"{lead} working days ({mech.basis})",
-                mech.citation or "dxsim assumption: the law sets no period",
+        if len(any_of) == 1:
+            how = f"Only {fastest} makes the transfer lawful; it takes {lead} working days"
+        else:
+            how = (
+                f"Any one of {', '.join(any_of)} makes the transfer lawful; "
+                f"the fastest, {fastest}, takes {lead} working days"
             )
-        )
+        cite = mech.citation or "dxsim assumption: the law sets no period"
+        sentences.append((f"{how} ({mech.basis})", cite))
         for r in fired:
             above = [m for m in any_of if m not in r.mechanisms]
             if above and tier == CONDITIONAL:
@@ -212,7 +214,9 @@ class Pack:
             v = self.mechanisms[m].validity
             if v is not None:
                 validity[m] = v
-                sentences.append((f"A {m} lasts {v['years']} years; {v['renewal']}", v["citation"]))
+                sentences.append(
+                    (f"A passed {m} lasts {v['years']} years; {v['renewal']}", v["citation"])
+                )
         return self._make("conditional", fired, sentences, any_of, lead, fastest, validity)
 
     def _make(
@@ -256,7 +260,7 @@ class Pack:
     def _needs_rules(
         self, per_rule: list[tuple[CompiledRule, tuple[str, ...]]], gone: tuple[str, ...]
     ) -> Decision:
-        sentences = [(f"The decision needs facts not given: {', '.join(gone)}", "dxsim")]
+        sentences = [(f"The decision needs facts that are not given: {', '.join(gone)}", _NO_GUESS)]
         sentences += [
             (f"They decide whether {r.id} ({r.title}) applies: {', '.join(g)}", r.citation)
             for r, g in per_rule
@@ -265,7 +269,7 @@ class Pack:
 
     def _needs_scope(self, gone: tuple[str, ...]) -> Decision:
         sentences = [
-            (f"Whether this pack applies depends on facts not given: {', '.join(gone)}", "dxsim"),
+            (f"Whether this pack applies depends on facts not given: {', '.join(gone)}", _NO_GUESS),
             (self.scope.because, self.scope.citation),
         ]
         return self._make(
@@ -276,7 +280,7 @@ class Pack:
     def _out_of_scope(self, facts: Mapping[str, Any]) -> Decision:
         seen = ", ".join(f"{k} {facts[k]}" for k in ("origin", "destination", "date") if k in facts)
         sentences = [
-            (f"{self.scope.because} This transfer ({seen}) is outside it", self.scope.citation)
+            (f"{self.scope.because}. This transfer ({seen}) is outside it", self.scope.citation)
         ]
         return self._make(
             "allowed", [], sentences, ids=(self.scope.id,), citations=(self.scope.citation,)

@@ -181,11 +181,14 @@ def flatten(transfer: Transfer | Mapping[str, Any]) -> dict[str, Any]:
 
     A :class:`Transfer` is read through the fields it was given (``model_fields_set``), so an
     explicit ``null`` can be told from a missing key. A plain mapping is trusted to have the
-    Transfer's shape (the simulation builds its facts itself); it is not validated.
+    Transfer's shape (the simulation builds its facts itself); it is not validated, except that
+    its ``date`` may be the spec's ISO string.
     """
     raw = transfer.model_dump(exclude_unset=True) if isinstance(transfer, BaseModel) else transfer
     out: dict[str, Any] = {}
     _into(raw, "", out)
+    if isinstance(out.get("date"), str):
+        out["date"] = _iso_date(out["date"])
     return out
 
 

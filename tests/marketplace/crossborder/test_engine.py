@@ -111,7 +111,7 @@ def test_a_plain_dict_decides_like_a_transfer() -> None:
     }
     model = evaluate(Transfer.model_validate(facts), pack)
     plain = evaluate({**facts, "date": Transfer.model_validate(facts).date}, pack)
-    assert model == plain and model.outcome == "conditional"
+    assert model == plain == evaluate(facts, pack) and model.outcome == "conditional"
 
 
 def test_the_pack_gate_speaks_the_trade_hook() -> None:

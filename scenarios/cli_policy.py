@@ -89,7 +89,9 @@ def _facts(path: Path) -> Transfer:
 
 def _headline(d: Decision) -> str:
     head = f"{d.pack}: {d.outcome}"
-    if d.outcome == "conditional":
+    if len(d.any_of) == 1:
+        head += f" — {d.fastest} ({d.lead_time_days} working days)"
+    elif d.any_of:
         head += f" — any one of {', '.join(d.any_of)}"
         head += f" (fastest {d.fastest}: {d.lead_time_days} working days)"
     if d.missing:

@@ -190,7 +190,7 @@ class Pack:
         lead, fastest = min((self.mechanisms[m].lead_time_days, m) for m in any_of)
         mech = self.mechanisms[fastest]
         if len(any_of) == 1:
-            how = f"Only {fastest} makes the transfer lawful; it takes {lead} working days"
+            how = f"Only a {fastest} makes the transfer lawful; it takes {lead} working days"
         else:
             how = (
                 f"Any one of {', '.join(any_of)} makes the transfer lawful; "
@@ -204,7 +204,7 @@ class Pack:
                 over = self.mechanisms[above[0]]
                 sentences.append(
                     (
-                        f"{over.name} also meets {r.id}, which asks for "
+                        f"The {over.name} also meets {r.id}, which asks for "
                         f"{' or '.join(sorted(r.mechanisms))}: it is the stricter route",
                         over.supersedes_citation or over.citation,
                     )

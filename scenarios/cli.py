@@ -20,6 +20,7 @@ import typer
 from scenarios.cli_check import register as register_check_command
 from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, one_line_errors
 from scenarios.cli_ledger import register as register_ledger_commands
+from scenarios.cli_policy import register as register_policy_commands
 from scenarios.cli_run import register as register_run_commands
 from scenarios.keys import find_key_secret
 from scenarios.synthetic import write_synthetic
@@ -36,6 +37,7 @@ app = typer.Typer(
 register_ledger_commands(app)
 register_run_commands(app)
 register_check_command(app)
+register_policy_commands(app)
 
 
 @app.callback()

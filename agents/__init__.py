@@ -3,8 +3,16 @@
 from agents.assessor import Assessor
 from agents.buyer import Buyer
 from agents.operator import Operator
-from agents.populations import AssessorPopulation, BuyerPopulation, Population, ProviderPopulation
+from agents.populations import (
+    AssessorPopulation,
+    BuyerPopulation,
+    CertifierPopulation,
+    Population,
+    ProviderPopulation,
+    RegulatorPopulation,
+)
 from agents.provider import Provider
+from agents.regulator import ClearanceStaff
 from agents.strategies import STRATEGIES, make_strategy, register, strategy_names
 
 __all__ = [
@@ -13,10 +21,13 @@ __all__ = [
     "AssessorPopulation",
     "Buyer",
     "BuyerPopulation",
+    "CertifierPopulation",
+    "ClearanceStaff",
     "Operator",
     "Population",
     "Provider",
     "ProviderPopulation",
+    "RegulatorPopulation",
     "make_strategy",
     "register",
     "strategy_names",

@@ -13,6 +13,7 @@ from agents.participant import Participant
 from agents.populations import BuyerPopulation
 from agents.strategies import PurchaseObservation, PurchaseStrategy, value_of
 from ledger import Identity
+from marketplace.entries_crossborder import TransferTerms
 from marketplace.exchange import Exchange
 from marketplace.state import Offer, Order
 
@@ -29,12 +30,23 @@ class Buyer(Participant[BuyerPopulation]):
         spec: BuyerPopulation,
         rng: np.random.Generator,
         arrivals: np.random.Generator,
+        terms: np.random.Generator,
     ) -> None:
         """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
-        arrive, so a variant that changes the choices leaves every arrival time as it was
-        (common random numbers)."""
+        arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes. So a
+        variant that changes one leaves the others' draws as they were (common random
+        numbers)."""
         super().__init__(identity, exchange, spec, rng)
         self.arrivals = arrivals
+        self.terms = terms
+        self._purposes = sorted(spec.purposes)
+        purpose_weights = np.array([spec.purposes[p] for p in self._purposes], dtype=float)
+        self._purpose_cdf = np.cumsum(purpose_weights) / purpose_weights.sum()
+        # Who this recipient is does not change from one order to the next.
+        self._dpf = bool(terms.random() < spec.dpf_certified_share)
+        self._covered = bool(terms.random() < spec.covered_person_share)
+        has_safeguard = bool(terms.random() < spec.safeguard_share)
+        self._safeguard = spec.safeguard if has_safeguard else None
         self._licences = sorted(spec.licence_weights)
         weights = [spec.licence_weights[name] for name in self._licences]
         total = sum(weights)
@@ -66,6 +78,7 @@ class Buyer(Participant[BuyerPopulation]):
                 destination=self.destination(),
                 value_fen=value_of(value, offer),
                 price_fen=offer.price_fen,
+                terms=self.transfer_terms(),
             )
             yield env.process(self.exchange.trading.purchase(order))
 
@@ -79,6 +92,17 @@ class Buyer(Participant[BuyerPopulation]):
         start = int(self.rng.random() * len(offers))
         page = tuple(offers[start : start + size])
         return page + tuple(offers[: size - len(page)]) if len(page) < size else page
+
+    def transfer_terms(self) -> TransferTerms:
+        """Why this transfer goes (drawn per order) and who receives it."""
+        pick = int(np.searchsorted(self._purpose_cdf, self.terms.random(), side="right"))
+        return TransferTerms(
+            purpose=self._purposes[min(pick, len(self._purposes) - 1)],
+            dpf_certified=self._dpf,
+            covered_person=self._covered,
+            safeguard=self._safeguard,
+            us_transaction=self.spec.us_transaction,
+        )
 
     def destination(self) -> str:
         spec = self.spec

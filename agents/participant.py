@@ -7,14 +7,26 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from agents.populations import AssessorPopulation, BuyerPopulation, ProviderPopulation
+from agents.populations import (
+    AssessorPopulation,
+    BuyerPopulation,
+    CertifierPopulation,
+    ProviderPopulation,
+    RegulatorPopulation,
+)
 from agents.strategies import make_strategy
 from ledger import Identity
 from marketplace.exchange import Exchange
 
 __all__ = ["Participant"]
 
-SpecT = TypeVar("SpecT", ProviderPopulation, BuyerPopulation, AssessorPopulation)
+SpecT = TypeVar(
+    "SpecT",
+    ProviderPopulation,
+    BuyerPopulation,
+    AssessorPopulation,
+    RegulatorPopulation | CertifierPopulation,
+)
 
 
 class Participant(Generic[SpecT]):

@@ -21,13 +21,33 @@ from pydantic import (
 
 from agents.strategies import STRATEGIES, StrategyKind, make_strategy, strategy_names
 from marketplace.config import MAX_DAYS, MAX_FEN, Days, Fen, Period, WholeDays
-from marketplace.distributions import Beta, Distribution, LogNormal, UniformInt, within
+from marketplace.distributions import (
+    Beta,
+    Distribution,
+    LogNormal,
+    Triangular,
+    Uniform,
+    UniformInt,
+    within,
+)
+from marketplace.entries_crossborder import Purpose, Safeguard, UsCategory, UsTransaction
 from marketplace.errors import MarketError
 from marketplace.pricing import MECHANISMS, make_mechanism
 
-__all__ = ["AssessorPopulation", "BuyerPopulation", "Population", "ProviderPopulation"]
+__all__ = [
+    "AssessorPopulation",
+    "BuyerPopulation",
+    "CertifierPopulation",
+    "Population",
+    "ProviderPopulation",
+    "RegulatorPopulation",
+]
 
 Licence = Literal["download", "api", "compute-in-place"]
+
+
+def _general_purpose() -> dict[Purpose, int]:
+    return {"general": 1}
 
 
 def _default_licence_weights() -> dict[Licence, int]:
@@ -55,14 +75,27 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Money = Annotated[Distribution, within(0, MAX_FEN, "fen")]
 
 
+#: A duration in working days (a regulator's review): within [0, 10 years of working days].
+WorkingDays = Annotated[Distribution, within(0, 2_500, "working days")]
+
+
 class _Population(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
+    #: Names the population's agents (``<name>-0001``...); by default its kind. Two populations
+    #: of one kind need two names.
+    name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,31}$")
     count: int = Field(ge=0, le=MAX_COUNT)
     strategy: str
     strategy_params: dict[str, Any] = Field(default_factory=dict)
 
     strategy_kind: ClassVar[StrategyKind]
+    kind: str  # each population narrows it to its own tag
+
+    @property
+    def label(self) -> str:
+        """The prefix of its agents' ids."""
+        return self.name or str(self.kind)
 
     @field_validator("strategy")
     @classmethod
@@ -103,6 +136,25 @@ class ProviderPopulation(_Population):
     important_share: Share = 0.05
     core_share: Share = 0.0
     origin: Country = "CN"
+    #: The exporter's profile, for the transfer facts: a critical information infrastructure
+    #: operator, registered in a pilot free-trade zone, an exporter outside the EEA subject to the
+    #: GDPR (Art. 3(2)); and the people whose personal information it holds (its datasets cover
+    #: intervals of them, so datasets of one provider share people).
+    ciio: bool = False
+    ftz: Literal["beijing", "tianjin", "shanghai"] | None = None
+    gdpr_art3_2: bool = False
+    people: Annotated[Distribution, within(1, 2 * 10**9, "people")] = LogNormal(
+        median=500_000, sigma=1.0
+    )
+    #: Shares of datasets that fall under the exporter's FTZ negative list, are transit data
+    #: (collected abroad, sent back), or are US government-related data.
+    ftz_negative_list_share: Share = 0.0
+    transit_share: Share = 0.0
+    government_related_share: Share = 0.0
+    #: For US data: the 28 CFR 202.205 category of a dataset's people, by weight.
+    us_categories: dict[UsCategory, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict
+    )
     quality_pct: Annotated[Distribution, within(0, 100, "%")] = Beta(a=5, b=3, low=0, high=100)
     unit_cost_fen: Money = LogNormal(median=200_000, sigma=0.6)
     pricing: str = "posted"
@@ -157,6 +209,18 @@ class BuyerPopulation(_Population):
     )
     duration_days: WholeDays = 365
     home: Country = "CN"
+    #: Why the data goes abroad (the PRC exemptions of Art. 5 turn on it), by weight; who
+    #: receives it (a US recipient certified under the EU-US DPF; a covered person of 28 CFR
+    #: 202.211), which GDPR Art. 46 safeguard its recipients have in place (the share of them that
+    #: do), and the kind of transaction under 28 CFR Part 202.
+    purposes: dict[Purpose, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=_general_purpose
+    )
+    dpf_certified_share: Share = 0.0
+    covered_person_share: Share = 0.0
+    safeguard: Safeguard | None = None
+    safeguard_share: Share = 0.0
+    us_transaction: UsTransaction = "vendor"
     cross_border_share: Share = 0.0
     foreign_destinations: list[Country] = Field(
         default_factory=lambda: ["SG", "HK", "DE", "US"], max_length=250
@@ -178,11 +242,11 @@ class BuyerPopulation(_Population):
             raise ValueError("each foreign destination once")
         return destinations
 
-    @field_validator("licence_weights")
+    @field_validator("licence_weights", "purposes")
     @classmethod
     def _some_weight(cls, weights: dict[str, int]) -> dict[str, int]:
         if sum(weights.values()) <= 0:
-            raise ValueError("licence weights must not all be zero")
+            raise ValueError("the weights must not all be zero")
         return weights
 
 
@@ -196,4 +260,35 @@ class AssessorPopulation(_Population):
     review_days: Days = LogNormal(median=2.0, sigma=0.5)
 
 
-Population = ProviderPopulation | BuyerPopulation | AssessorPopulation
+class RegulatorPopulation(_Population):
+    """The regulator's staff for one route: security assessments (``assessment``, the CAC via
+    the provincial CAC) or standard-contract filings (``filing``, the provincial CAC). Each takes
+    one application at a time; reviews take working days."""
+
+    kind: Literal["regulator"] = "regulator"
+    strategy_kind: ClassVar[StrategyKind] = "clearance"
+    strategy: str = "risk-weighted"
+    endowment_fen: Fen = 0
+    handles: Literal["assessment", "filing"] = "assessment"
+    #: 2022 Measures Art. 12: 45 working days from acceptance, extendable in complex cases.
+    review_working_days: WorkingDays = Triangular(low=20, mode=40, high=60)
+
+
+class CertifierPopulation(_Population):
+    """Certification bodies for personal information protection certification (PIPL Art. 38
+    para. 1 item (2)): each certifier takes one application at a time."""
+
+    kind: Literal["certifier"] = "certifier"
+    strategy_kind: ClassVar[StrategyKind] = "clearance"
+    strategy: str = "risk-weighted"
+    endowment_fen: Fen = 0
+    review_working_days: WorkingDays = Uniform(low=30, high=90)
+
+
+Population = (
+    ProviderPopulation
+    | BuyerPopulation
+    | AssessorPopulation
+    | RegulatorPopulation
+    | CertifierPopulation
+)

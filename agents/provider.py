@@ -12,6 +12,7 @@ from agents.participant import Participant
 from agents.populations import ProviderPopulation
 from agents.strategies import PriceObservation, PricingStrategy
 from ledger import Identity
+from marketplace.entries_crossborder import ExporterFacts, UsCategory
 from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
 from marketplace.state import Classification, DatasetSpec, ListingState
@@ -35,18 +36,33 @@ class Provider(Participant[ProviderPopulation]):
         exchange: Exchange,
         spec: ProviderPopulation,
         rng: np.random.Generator,
+        facts: np.random.Generator,
     ) -> None:
+        """``rng`` draws what a dataset is and how it is priced; ``facts`` only its cross-border
+        facts (which people it covers, FTZ list, transit), so a scenario that adds them leaves
+        every other draw as it was (common random numbers)."""
         super().__init__(identity, exchange, spec, rng)
+        self.facts = facts
         self.mechanism: PricingMechanism = make_mechanism(spec.pricing, spec.pricing_params)
         self.listings: list[ListingState] = []
         self._last_reprice = 0.0
+        self.people = max(1, round(spec.people.sample(facts)))
+        self.exporter = ExporterFacts(
+            ciio=spec.ciio, ftz=spec.ftz, people=self.people, gdpr_art3_2=spec.gdpr_art3_2
+        )
+        categories = sorted(spec.us_categories)
+        weights = np.array([spec.us_categories[c] for c in categories], dtype=float)
+        self._us_categories = categories
+        self._us_cdf = np.cumsum(weights) / weights.sum() if categories else weights
 
     def draw_dataset(self, number: int) -> DatasetSpec:
         """Draw one dataset's attributes from the population's distributions."""
-        spec, rng = self.spec, self.rng
+        spec, rng, facts = self.spec, self.rng, self.facts
         size_mb = max(1, round(spec.size_mb.sample(rng)))
         personal = rng.random() < spec.personal_share
-        pi_subjects = max(1, round(spec.pi_subjects.sample(rng))) if personal else 0
+        pi_subjects = (
+            min(self.people, max(1, round(spec.pi_subjects.sample(rng)))) if personal else 0
+        )
         sensitive = personal and rng.random() < spec.sensitive_share
         roll = rng.random()
         classification: Classification = (
@@ -67,7 +83,20 @@ class Provider(Participant[ProviderPopulation]):
             origin=spec.origin,
             quality_pct=min(100, max(0, round(spec.quality_pct.sample(rng)))),
             unit_cost_fen=max(1, round(spec.unit_cost_fen.sample(rng))),
+            subjects_from=int(facts.integers(0, self.people - pi_subjects + 1)),
+            ftz_negative_list=bool(facts.random() < spec.ftz_negative_list_share),
+            transit_only=bool(facts.random() < spec.transit_share),
+            government_related=bool(facts.random() < spec.government_related_share),
+            us_category=self._us_category(),
+            exporter=self.exporter,
         )
+
+    def _us_category(self) -> UsCategory | None:
+        """The 28 CFR 202.205 category of a dataset's people: by the population's weights, or
+        covered personal identifiers for US data when none are given; none for other data."""
+        if self._us_categories:
+            return self._us_categories[int(np.searchsorted(self._us_cdf, self.facts.random()))]
+        return "identifiers" if self.spec.origin == "US" else None
 
     def bring_datasets_to_market(self) -> Generator[simpy.Event, Any, None]:
         """Process: list each dataset at a uniform time within the listing window."""

@@ -29,6 +29,8 @@ from marketplace.state import Offer
 
 __all__ = [
     "STRATEGIES",
+    "ClearanceObservation",
+    "ClearanceVerdict",
     "Offer",
     "PriceObservation",
     "PurchaseObservation",
@@ -41,11 +43,12 @@ __all__ = [
     "value_of",
 ]
 
-StrategyKind = Literal["pricing", "purchase", "review"]
+StrategyKind = Literal["pricing", "purchase", "review", "clearance"]
 STRATEGIES: dict[StrategyKind, dict[str, Callable[..., Any]]] = {
     "pricing": {},
     "purchase": {},
     "review": {},
+    "clearance": {},
 }
 T = TypeVar("T", bound=type)
 
@@ -131,6 +134,23 @@ class ReviewDecision:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ClearanceObservation:
+    """What a regulator or certifier sees of an application; ``draw`` is uniform on [0, 1)."""
+
+    mechanism: str
+    important: bool
+    sensitive: bool
+    renewal: bool
+    draw: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClearanceVerdict:
+    approved: bool
+    reasons: tuple[str, ...]
+
+
 class PricingStrategy(Protocol):
     def decide(self, seen: PriceObservation) -> int: ...
 
@@ -141,6 +161,10 @@ class PurchaseStrategy(Protocol):
 
 class ReviewStrategy(Protocol):
     def decide(self, seen: ReviewObservation) -> ReviewDecision: ...
+
+
+class ClearanceStrategy(Protocol):
+    def decide(self, seen: ClearanceObservation) -> ClearanceVerdict: ...
 
 
 # -- providers: pricing ---------------------------------------------------------------------
@@ -270,3 +294,37 @@ class QualityLogistic:
             f"{'approved' if approved else 'rejected'}"
         )
         return ReviewDecision(approved, tuple(reasons))
+
+
+# -- regulators and certifiers: clearance -------------------------------------------------
+
+
+@register("clearance", "risk-weighted")
+@dataclass(frozen=True)
+class RiskWeighted:
+    """Approve with probability ``approval_rate``, less ``important_penalty`` for important data
+    and ``sensitive_penalty`` for sensitive personal information (the risks a security
+    assessment weighs, 2022 Measures Art. 8), more ``renewal_bonus`` for a renewal of an
+    approval already held."""
+
+    approval_rate: Annotated[float, Field(ge=0, le=1)] = 0.9
+    important_penalty: Annotated[float, Field(ge=0, le=1)] = 0.15
+    sensitive_penalty: Annotated[float, Field(ge=0, le=1)] = 0.05
+    renewal_bonus: Annotated[float, Field(ge=0, le=1)] = 0.05
+
+    def decide(self, seen: ClearanceObservation) -> ClearanceVerdict:
+        chance = self.approval_rate
+        reasons: list[str] = []
+        if seen.important:
+            chance -= self.important_penalty
+            reasons.append("important data: stricter review")
+        if seen.sensitive:
+            chance -= self.sensitive_penalty
+            reasons.append("sensitive personal information")
+        if seen.renewal:
+            chance += self.renewal_bonus
+            reasons.append("renewal of an approval held")
+        chance = min(1.0, max(0.0, chance))
+        approved = seen.draw < chance
+        reasons.append(f"{'approved' if approved else 'refused'} (probability {chance:.2f})")
+        return ClearanceVerdict(approved, tuple(reasons))

@@ -20,7 +20,11 @@ against its model, then:
                            quote cited is a quote of that listing; one id, once
 ``trade.rejected``         names an open buyer account
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
-``crossborder.mechanism``  completes a mechanism for an existing contract
+``crossborder.application`` filed by the exporter (with the recipient for a contract between
+                           them), for an existing contract, once
+``crossborder.decision``   decides a pending application, for its parties and mechanism, signed
+                           by the body its route names (a regulator, a certifier, or the
+                           exporter for what it carries out itself)
 =========================  =====================================================================
 
 and that entry times never go backwards. Money (does a settlement pay the price?) is judged by
@@ -51,8 +55,11 @@ class MarketRules:
         self.quotes: dict[int, str] = {}  # seq of a pricing.quote -> listing
         self.contracts: set[str] = set()
         self.settled: set[str] = set()
+        self.clearances: dict[str, vocab.ClearanceApplication] = {}  # pending applications
+        self.cleared: set[str] = set()
         self.cycle = 0
         self.time = 0
+        self.calendar_set = False
 
     def feed(
         self,
@@ -77,6 +84,14 @@ class MarketRules:
         return _RULES[kind](self, seq, actor, signers, model)
 
     # -- one rule per kind ------------------------------------------------------------------
+    def _operation_calendar(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CalendarSet
+    ) -> str | None:
+        if self.calendar_set:
+            return "the calendar is set twice"
+        self.calendar_set = True
+        return None
+
     def _account_open(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.AccountOpen
     ) -> str | None:
@@ -193,11 +208,45 @@ class MarketRules:
             self.settled.add(item.contract)
         return None
 
-    def _crossborder_mechanism(
-        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CrossBorderMechanism
+    def _crossborder_application(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.ClearanceApplication
     ) -> str | None:
+        if actor != body.exporter or signers not in ((actor,), (actor, body.recipient)):
+            return (
+                "an application is signed by its exporter (with its recipient for a contract "
+                f"between them); signed by {list(signers)}"
+            )
+        problem = self._account(body.exporter, "provider") or self._account(body.recipient, "buyer")
+        if problem is not None:
+            return problem
         if body.contract not in self.contracts:
-            return f"a mechanism for contract {body.contract!r}, which was never signed"
+            return f"an application for contract {body.contract!r}, which was never signed"
+        if body.application in self.clearances or body.application in self.cleared:
+            return f"application {body.application!r} is filed twice"
+        self.clearances[body.application] = body
+        return None
+
+    def _crossborder_decision(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.ClearanceDecision
+    ) -> str | None:
+        filed = self.clearances.pop(body.application, None)
+        if filed is None:
+            return f"decides application {body.application!r}, which is not pending"
+        self.cleared.add(body.application)
+        facts = (filed.mechanism, filed.exporter, filed.recipient)
+        if (body.mechanism, body.exporter, body.recipient) != facts:
+            return f"decides application {body.application!r} for other parties or mechanism"
+        if filed.route == "self":
+            if signers not in ((filed.exporter,), (filed.exporter, filed.recipient)):
+                return "a mechanism the exporter carries out is signed by the exporter"
+        else:
+            role = "certifier" if filed.route == "certification" else "regulator"
+            if len(signers) != 1 or self.roles.get(signers[0]) != role:
+                return f"a {filed.route} decision is signed by one {role}"
+        if body.approved != (body.approval is not None):
+            return "an approval names its approval id, a refusal none"
+        if body.valid_until < body.valid_from:
+            return "the approval ends before it begins"
         return None
 
     # -- shared ---------------------------------------------------------------------------

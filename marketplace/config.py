@@ -11,11 +11,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from marketplace.distributions import Constant, Distribution, Exponential, LogNormal, within
+from marketplace.entries_crossborder import Route
 
 __all__ = [
     "MAX_DAYS",
     "MAX_FEN",
     "MIN_PERIOD_DAYS",
+    "ClearanceConfig",
     "Days",
     "ExchangeConfig",
     "FeeSchedule",
@@ -89,9 +91,39 @@ class OperationConfig(_Config):
     delivery_jitter_days: Days = Constant(value=0.0)
 
 
+def _default_routes() -> dict[str, Route]:
+    return {
+        "security-assessment": "assessment",
+        "standard-contract": "filing",
+        "certification": "certification",
+    }
+
+
+class ClearanceConfig(_Config):
+    """How cross-border mechanisms are obtained once a policy requires one.
+
+    ``routes`` says who handles each mechanism (others go ``default_route``): the regulator's
+    assessment staff (a security assessment: CAC, 2022 Measures Art. 7, 12), its filing desk (a
+    standard contract filed with the provincial CAC, 2023 Measures Art. 7), a certifier (a
+    personal information protection certification), or the exporter itself (GDPR clauses, the
+    US CISA security requirements), which takes the pack's legal lead time. An approval lasts
+    what the pack says (a security assessment 3 years, 2024 Provisions Art. 9) or, where the law
+    is silent, ``valid_days``; its holder applies to renew ``renew_before_days`` before expiry.
+    """
+
+    routes: dict[str, Route] = Field(default_factory=_default_routes)
+    default_route: Route = "self"
+    valid_days: dict[str, WholeDays] = Field(default_factory=dict)
+    default_valid_days: WholeDays = 1_095
+    renew_before_days: int = Field(default=60, ge=0, le=MAX_DAYS)
+    #: Mechanisms that are contracts between exporter and recipient: both sign them.
+    co_signed: list[str] = Field(default_factory=lambda: ["standard-contract", "sccs"])
+
+
 class ExchangeConfig(_Config):
     fees: FeeSchedule = FeeSchedule()
     storage: StorageConfig = StorageConfig()
     rights: RightsConfig = RightsConfig()
     trading: TradingConfig = TradingConfig()
     operation: OperationConfig = OperationConfig()
+    clearance: ClearanceConfig = ClearanceConfig()

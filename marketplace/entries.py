@@ -15,7 +15,8 @@ Money moves only through these entries (accounts are identity ids, plus ``exchan
 ``trade.contract``       ``buyer`` → ``escrow``: ``price_fen``
 ``operation.settlement`` per item: delivered → ``escrow`` pays ``to_provider_fen`` to the
                          contract's provider and ``fee_fen`` to ``exchange`` (they sum to
-                         the price); failed → ``escrow`` refunds ``refund_fen`` (the price)
+                         the price); failed or cancelled → ``escrow`` refunds ``refund_fen``
+                         (the price)
 =======================  ==========================================================
 
 so at every point ``Σ endowments = Σ balances`` (escrow and exchange included), and the fees
@@ -28,6 +29,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from marketplace.entries_crossborder import (
+    ClearanceApplication,
+    ClearanceDecision,
+    ExporterFacts,
+    RequirementTerms,
+    TransferTerms,
+    UsCategory,
+)
+
 EXCHANGE_ACCOUNT = "exchange"
 ESCROW_ACCOUNT = "escrow"
 
@@ -37,19 +47,24 @@ __all__ = [
     "ESCROW_ACCOUNT",
     "EXCHANGE_ACCOUNT",
     "AccountOpen",
+    "CalendarSet",
     "CertificateDecision",
     "Classification",
+    "ClearanceApplication",
+    "ClearanceDecision",
     "Contract",
-    "CrossBorderMechanism",
+    "ExporterFacts",
     "HostingCharge",
     "Licence",
     "Listing",
     "MembershipFee",
     "PriceQuote",
+    "RequirementTerms",
     "RightsApplication",
     "Settlement",
     "SettlementItem",
     "TradeRejected",
+    "TransferTerms",
     "check_body",
 ]
 
@@ -74,6 +89,14 @@ class AccountOpen(_Body):
     endowment_fen: NonNegative
 
 
+class CalendarSet(_Body):
+    """Operation: the run's calendar — sim time 0 is ``start_date``'s midnight, and working
+    days are those of ``country`` (so every fold dates entries as the exchange did)."""
+
+    start_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")  # ISO 8601
+    country: str = Field(min_length=2, max_length=2)
+
+
 class MembershipFee(_Body):
     """A buyer pays the exchange's membership fee (Shanghai Data Exchange fee schedule)."""
 
@@ -96,6 +119,14 @@ class Listing(_Body):
     origin: str = Field(min_length=2, max_length=2)
     quality_pct: Annotated[int, Field(ge=0, le=100)]
     ingest_days_x1000: NonNegative
+    #: The people covered: ``[subjects_from, subjects_from + pi_subjects)`` of the provider's
+    #: population, the first ``sensitive_pi_subjects`` of them with sensitive PI too.
+    subjects_from: NonNegative = 0
+    ftz_negative_list: bool = False
+    transit_only: bool = False
+    government_related: bool = False
+    us_category: UsCategory | None = None
+    exporter: ExporterFacts = ExporterFacts()
 
 
 class HostingCharge(_Body):
@@ -140,7 +171,12 @@ class PriceQuote(_Body):
 
 
 class Contract(_Body):
-    """Trading: a contract signed by both buyer and provider; the price moves into escrow."""
+    """Trading: a contract signed by both buyer and provider; the price moves into escrow.
+
+    A cross-border contract records the transfer's facts as the gate read them (the fixed format
+    of ``specs/crossborder-facts.md``) and the requirements it set: one per policy pack that
+    asked for a mechanism, each met by any one of its ``any_of``.
+    """
 
     contract: str
     listing: str
@@ -153,7 +189,10 @@ class Contract(_Body):
     duration_days: Annotated[int, Field(gt=0)]
     destination: str = Field(min_length=2, max_length=2)
     cross_border: bool
-    required_mechanisms: list[str]
+    requirements: list[RequirementTerms] = []
+    policy_rules: list[str] = []
+    terms: TransferTerms = TransferTerms()
+    facts: dict[str, Any] | None = None
     quote_seq: NonNegative
     ordered_at: NonNegative
     research: dict[str, int]
@@ -173,11 +212,23 @@ class TradeRejected(_Body):
         "price-changed",
     ]
     detail: str
+    #: For a policy refusal: the rules that refused it, the facts it lacked, what it was worth
+    #: and where the data would have gone, and the facts as the gate read them.
+    rules: list[str] = []
+    missing: list[str] = []
+    price_fen: NonNegative = 0
+    destination: str | None = None
+    facts: dict[str, Any] | None = None
 
 
 class SettlementItem(_Body):
+    """One contract's end: ``delivered`` pays the provider and the fee; ``failed`` (delivery
+    failed) and ``cancelled`` (a required cross-border mechanism was refused: no data moved)
+    refund the buyer. ``moved_at`` is when data began to move (after clearance)."""
+
     contract: str
-    outcome: Literal["delivered", "failed"]
+    outcome: Literal["delivered", "failed", "cancelled"]
+    moved_at: NonNegative = 0
     delivered_at: NonNegative
     to_provider_fen: NonNegative
     fee_fen: NonNegative
@@ -191,18 +242,9 @@ class Settlement(_Body):
     items: list[SettlementItem]
 
 
-class CrossBorderMechanism(_Body):
-    """Operation: a transfer mechanism a policy required (security assessment, standard
-    contract, certification...) has been completed for a contract, before delivery."""
-
-    contract: str
-    mechanism: str
-    completed_at: NonNegative
-    lead_time_days: NonNegative
-
-
-BODY_MODELS: dict[str, type[_Body]] = {
+BODY_MODELS: dict[str, type[BaseModel]] = {
     "account.open": AccountOpen,
+    "operation.calendar": CalendarSet,
     "operation.membership": MembershipFee,
     "storage.listing": Listing,
     "storage.hosting": HostingCharge,
@@ -212,22 +254,34 @@ BODY_MODELS: dict[str, type[_Body]] = {
     "trade.contract": Contract,
     "trade.rejected": TradeRejected,
     "operation.settlement": Settlement,
-    "crossborder.mechanism": CrossBorderMechanism,
+    "crossborder.application": ClearanceApplication,
+    "crossborder.decision": ClearanceDecision,
 }
 
 #: Who may sign which kind (DESIGN.md §3). A contract is signed by the buyer and the provider.
 AUTHORIZATION: dict[str, list[str]] = {
     "operator": [
+        "operation.calendar",
         "account.open",
         "operation.membership",
         "storage.hosting",
         "trade.rejected",
         "operation.settlement",
-        "crossborder.mechanism",
     ],
-    "provider": ["storage.listing", "rights.application", "pricing.quote", "trade.contract"],
-    "buyer": ["trade.contract"],
+    # A provider is the exporter: it applies for mechanisms and completes those it carries out
+    # itself (with the recipient, for contract clauses); regulators and certifiers decide theirs.
+    "provider": [
+        "storage.listing",
+        "rights.application",
+        "pricing.quote",
+        "trade.contract",
+        "crossborder.application",
+        "crossborder.decision",
+    ],
+    "buyer": ["trade.contract", "crossborder.application", "crossborder.decision"],
     "assessor": ["rights.decision"],
+    "regulator": ["crossborder.decision"],
+    "certifier": ["crossborder.decision"],
 }
 
 

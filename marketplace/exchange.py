@@ -7,6 +7,7 @@ Agents reach the exchange only through the public service methods of its stages
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -15,10 +16,13 @@ from pydantic import BaseModel
 
 from ledger import Entry, Identity, Ledger
 from marketplace.accounts import Accounts
+from marketplace.calendar import Calendar
+from marketplace.clearance import Clearance
 from marketplace.config import ExchangeConfig
 from marketplace.crossborder_hook import OpenBorders, TransferGate
-from marketplace.entries import EXCHANGE_ACCOUNT, AccountOpen, MembershipFee
+from marketplace.entries import EXCHANGE_ACCOUNT, AccountOpen, CalendarSet, MembershipFee
 from marketplace.errors import MarketError
+from marketplace.exports import ExportBook
 from marketplace.operation import Operation
 from marketplace.pricing.stage import Pricing
 from marketplace.rights import Rights
@@ -42,6 +46,7 @@ class Exchange:
         config: stage capacities, service-time distributions and fees.
         streams: one numpy Generator per stage, named ``storage``, ``trading``, ``operation``.
         gate: the cross-border hook consulted at trade time.
+        calendar: the run's dates and working days (sim day 0 is its start date).
     """
 
     def __init__(
@@ -52,8 +57,12 @@ class Exchange:
         config: ExchangeConfig,
         streams: Mapping[str, np.random.Generator],
         gate: TransferGate | None = None,
+        calendar: Calendar | None = None,
     ) -> None:
         self.env = env
+        self.calendar = calendar or Calendar(dt.date(2025, 1, 1))
+        #: What each exporter has delivered abroad: the people counts of the transfer facts.
+        self.exports = ExportBook()
         self.ledger = ledger
         self.operator = operator
         self.config = config
@@ -71,6 +80,7 @@ class Exchange:
         self.pricing = Pricing(self)
         self.trading = Trading(self, config.trading, gate or OpenBorders(), streams["trading"])
         self.operation = Operation(self, config.operation, config.fees, streams["operation"])
+        self.clearance = Clearance(self, config.clearance, self.calendar)
 
     # -- time and the ledger --------------------------------------------------------------
     def now_s(self) -> int:
@@ -97,6 +107,13 @@ class Exchange:
         self.record("account.open", body, [self.operator])
         if identity.role == "buyer":
             self.charge_membership(identity.id)
+
+    def announce_calendar(self) -> None:
+        """Record the run's calendar, so every fold dates entries as the exchange does."""
+        body = CalendarSet(
+            start_date=self.calendar.start.isoformat(), country=self.calendar.country
+        )
+        self.record("operation.calendar", body, [self.operator])
 
     def charge_membership(self, account: str) -> None:
         """Charge a buyer the membership fee for one period (as much of it as it holds)."""

@@ -25,8 +25,8 @@ from marketplace.authorship import market_rules
 from marketplace.entries import (
     ESCROW_ACCOUNT,
     CertificateDecision,
+    ClearanceDecision,
     Contract,
-    CrossBorderMechanism,
     Settlement,
 )
 from marketplace.errors import MarketError
@@ -134,9 +134,10 @@ class _MoneyCheck:
                         f"{where}: fee {item.fee_fen} fen != the contract's supplier fee "
                         f"{self.fees[item.contract]} fen"
                     )
-                elif item.outcome == "failed" and item.refund_fen != price:
+                elif item.outcome != "delivered" and item.refund_fen != price:
                     self.offences.add(
-                        f"{where}: failed, refund {item.refund_fen} fen != price {price} fen"
+                        f"{where}: {item.outcome}, refund {item.refund_fen} fen != price "
+                        f"{price} fen"
                     )
         escrow = self.fold.balances[ESCROW_ACCOUNT]
         if escrow < 0 and not self.escrow_negative:
@@ -200,41 +201,51 @@ class _CertificateCheck:
 
 
 class _MechanismCheck:
-    """No cross-border delivery without a required mechanism completed before it (§6.4).
+    """No cross-border delivery without the mechanisms its policy required (§6.4).
 
-    A contract lists the mechanisms its policy pack accepts (any one suffices); its delivered
-    settlement item must come after a ``crossborder.mechanism`` entry for that contract naming
-    one of them, completed no later than the delivery. Failed deliveries moved no data.
+    A contract lists its requirements (one per pack that asked for one; any mechanism of a
+    requirement meets it). Its delivered settlement item must show, for every requirement, an
+    approval recorded before it (a ``crossborder.decision`` that approved a mechanism of that
+    requirement for the contract's provider and buyer) that was valid when data began to move.
+    Failed deliveries and cancelled contracts moved no data.
     """
 
     def __init__(self) -> None:
-        self.required: dict[str, tuple[str, ...]] = {}
-        self.completed: dict[str, list[tuple[str, int]]] = {}  # contract -> (mechanism, at)
+        self.required: dict[str, tuple[str, str, tuple[tuple[str, ...], ...]]] = {}
+        self.approvals: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
         self.deliveries = 0
         self.offences = _Offences()
 
     def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
         if kind == "trade.contract":
             contract = Contract.model_validate(body)
-            if contract.required_mechanisms:
-                self.required[contract.contract] = tuple(contract.required_mechanisms)
-        elif kind == "crossborder.mechanism":
-            done = CrossBorderMechanism.model_validate(body)
-            self.completed.setdefault(done.contract, []).append((done.mechanism, done.completed_at))
+            if contract.requirements:
+                groups = tuple(tuple(r.any_of) for r in contract.requirements)
+                self.required[contract.contract] = (contract.provider, contract.buyer, groups)
+        elif kind == "crossborder.decision":
+            done = ClearanceDecision.model_validate(body)
+            if done.approved:
+                key = (done.exporter, done.recipient, done.mechanism)
+                self.approvals.setdefault(key, []).append((done.valid_from, done.valid_until))
         elif kind == "operation.settlement":
             for item in Settlement.model_validate(body).items:
                 required = self.required.get(item.contract)
                 if item.outcome != "delivered" or required is None:
                     continue
                 self.deliveries += 1
-                completed = self.completed.get(item.contract, [])
-                if not any(m in required and at <= item.delivered_at for m, at in completed):
-                    seen = ", ".join(f"{m} at {at} s" for m, at in completed) or "none"
-                    self.offences.add(
-                        f"seq {seq} contract {item.contract}: delivered at {item.delivered_at} s "
-                        f"without a completed mechanism (requires one of {list(required)}; "
-                        f"completed: {seen})"
-                    )
+                provider, buyer, groups = required
+                for any_of in groups:
+                    if not any(
+                        start <= item.moved_at < end
+                        for m in any_of
+                        for start, end in self.approvals.get((provider, buyer, m), ())
+                    ):
+                        self.offences.add(
+                            f"seq {seq} contract {item.contract}: data moved at "
+                            f"{item.moved_at} s without a valid approval of any of "
+                            f"{list(any_of)} for {provider} -> {buyer}"
+                        )
+                        break
 
 
 def check_invariants(
@@ -346,7 +357,7 @@ class _Scan:
         checks = self.mechanisms
         passed = (
             f"{len(checks.required)} contracts required a mechanism; {checks.deliveries} "
-            "delivered, each after completing one"
+            "delivered, each under a valid approval of every requirement"
         )
         return self._unreadable(CROSSBORDER) or checks.offences.result(CROSSBORDER, passed)
 

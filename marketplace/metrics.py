@@ -26,6 +26,7 @@ from ledger import LedgerError, Store, parse_leaf
 from marketplace import entries as vocab
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
 from marketplace.errors import MarketError
+from marketplace.metrics_crossborder import CrossBorderFold
 
 __all__ = ["FoldError", "LedgerFold", "Metrics", "fold", "gini", "hhi", "nearest_rank"]
 
@@ -125,6 +126,7 @@ class Metrics:
     order_rejection_rate: float | None  # rejections / (contracts + rejections)
     delivered: int
     failed: int
+    cancelled: int  # a required cross-border mechanism was refused: refunded, no data moved
     refunds_fen: int
     settlement_lag_days_mean: float | None
     in_escrow: int
@@ -142,6 +144,7 @@ class Metrics:
     gini: float | None
     balances_fen: dict[str, int]
     endowments_fen: int
+    crossborder: dict[str, Any]  # see marketplace.metrics_crossborder
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``metrics.json`` (field order as declared, dict keys sorted)."""
@@ -191,6 +194,7 @@ class LedgerFold:
         self._now: int | None = None
         self._samples = self._sample_sum = self._sample_max = 0
         self._backlog_area = 0  # Σ applications waiting × seconds
+        self.crossborder = CrossBorderFold()
 
     def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
         """Fold one entry. Kinds outside the market vocabulary (``ledger.*``) are only counted.
@@ -207,13 +211,17 @@ class LedgerFold:
         self._now, self.last_time = time, max(self.last_time, time)
         self.count["kind"][kind] += 1
         handler = _HANDLERS.get(kind)
-        if handler is None:
+        crossing = kind in _CROSSBORDER_KINDS
+        if handler is None and not crossing:
             return
         try:
             parsed = BODY_MODELS[kind].model_validate(body)
         except ValidationError as exc:
             raise FoldError(f"seq {seq}: {kind} body does not parse ({exc.errors()[0]})") from exc
-        handler(self, time, actor, parsed)
+        if handler is not None:
+            handler(self, time, actor, parsed)
+        if crossing:
+            self.crossborder.feed(time, kind, parsed)
 
     def _move(self, source: str, target: str, amount: int) -> None:
         self.balances[source] = self.balances.get(source, 0) - amount
@@ -262,10 +270,11 @@ class LedgerFold:
     def _on_trade_rejected(self, time: int, actor: str, body: vocab.TradeRejected) -> None:
         self.count["rejection"][body.reason] += 1
 
-    def _on_crossborder_mechanism(
-        self, time: int, actor: str, body: vocab.CrossBorderMechanism
+    def _on_crossborder_decision(
+        self, time: int, actor: str, body: vocab.ClearanceDecision
     ) -> None:
-        self.count["mechanism"][body.mechanism] += 1
+        if body.approved:
+            self.count["mechanism"][body.mechanism] += 1
 
     def _on_operation_settlement(self, time: int, actor: str, body: vocab.Settlement) -> None:
         for item in body.items:
@@ -274,9 +283,9 @@ class LedgerFold:
                 continue
             deal.settled = True
             self.lags.append(time - deal.time)
-            if item.outcome == "failed":
+            if item.outcome != "delivered":  # failed, or cancelled by a refused mechanism
                 self._move(ESCROW_ACCOUNT, deal.buyer, item.refund_fen)
-                self.count["settlement"]["failed"] += 1
+                self.count["settlement"][item.outcome] += 1
                 self.count["fen"]["refunds"] += item.refund_fen
                 continue
             self._move(ESCROW_ACCOUNT, deal.provider, item.to_provider_fen)
@@ -345,6 +354,7 @@ class LedgerFold:
             else None,
             delivered=count["settlement"]["delivered"],
             failed=count["settlement"]["failed"],
+            cancelled=count["settlement"]["cancelled"],
             refunds_fen=fees["refunds"],
             settlement_lag_days_mean=sum(self.lags) / len(self.lags) / DAY if self.lags else None,
             in_escrow=sum(1 for deal in self.deals.values() if not deal.settled),
@@ -362,9 +372,22 @@ class LedgerFold:
             gini=gini(list(revenue.values())),
             balances_fen=_sorted(self.balances),
             endowments_fen=self.endowments,
+            crossborder=self.crossborder.figures(self.last_time),
         )
 
 
+#: The kinds the cross-border fold reads (it keeps its own view of listings and contracts).
+_CROSSBORDER_KINDS = frozenset(
+    {
+        "operation.calendar",
+        "storage.listing",
+        "trade.contract",
+        "trade.rejected",
+        "crossborder.application",
+        "crossborder.decision",
+        "operation.settlement",
+    }
+)
 _Handler = Callable[[LedgerFold, int, str, Any], None]
 #: kind -> handler, by the naming rule ``_on_<kind with dots as underscores>``; kinds without
 #: one (``pricing.quote``) are counted only.

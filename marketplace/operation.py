@@ -1,16 +1,20 @@
-"""Stage 5, operation management: cross-border mechanisms, delivery, settlement, refunds.
+"""Stage 5, operation management: cross-border clearance, delivery, settlement, refunds.
 
+A cross-border contract first waits for clearance (:mod:`marketplace.clearance`): every
+mechanism its policy requires, obtained or already held; a refused one cancels the contract.
 Delivery time depends on the licence: a download moves the data (size / bandwidth); an API
 subscription and compute-in-place ("usable but not visible") need provisioning. Deliveries can
-fail. Settlement runs in cycles, as clearing does: every finished delivery since the last cycle is
-settled in one operator-signed entry — the provider is paid the price less the supplier fee, the
-exchange keeps the fee; a failed delivery is refunded to the buyer in full.
+fail. A delivery abroad of personal information is recorded in the exchange's export book, so
+later transfers of the same exporter count its people. Settlement runs in cycles, as clearing
+does: every finished delivery since the last cycle is settled in one operator-signed entry — the
+provider is paid the price less the supplier fee, the exchange keeps the fee; a failed delivery
+or a cancelled contract is refunded to the buyer in full.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import simpy
@@ -19,7 +23,6 @@ from marketplace.config import FeeSchedule, OperationConfig
 from marketplace.entries import (
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
-    CrossBorderMechanism,
     Settlement,
     SettlementItem,
 )
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from marketplace.exchange import Exchange
 
 __all__ = ["Operation"]
+
+Ended = Literal["delivered", "failed", "cancelled"]
 
 
 class Operation:
@@ -67,23 +72,33 @@ class Operation:
         return self.exchange.env.process(self._deliver(contract))
 
     def _deliver(self, contract: ContractState) -> Generator[simpy.Event, Any, None]:
-        env = self.exchange.env
-        if contract.mechanism is not None:
-            # The fastest required mechanism, completed before any data moves (lead time in
-            # working days, approximated as calendar days here).
-            yield env.timeout(contract.lead_time_days)
-            body = CrossBorderMechanism(
-                contract=contract.contract,
-                mechanism=contract.mechanism,
-                completed_at=self.exchange.now_s(),
-                lead_time_days=contract.lead_time_days,
-            )
-            self.exchange.record("crossborder.mechanism", body, [self.exchange.operator])
+        exchange = self.exchange
+        env = exchange.env
+        if contract.requirements:
+            cleared = yield env.process(exchange.clearance.clear(contract))
+            if not cleared:
+                self._finish(contract, "cancelled")
+                return
+        contract.moved_at = exchange.now_s()
         draws = self.rng.random()
         yield env.timeout(self.delivery_days(contract))
         failed = draws * 10_000 < self._failure_bp[contract.licence]
-        contract.outcome = "failed" if failed else "delivered"
-        contract.delivered_at = self.exchange.now_s()
+        self._finish(contract, "failed" if failed else "delivered")
+
+    def _finish(self, contract: ContractState, outcome: Ended) -> None:
+        exchange = self.exchange
+        contract.outcome = outcome
+        contract.delivered_at = exchange.now_s()
+        spec = contract.listing.spec
+        if outcome == "delivered" and contract.cross_border and spec.pi_subjects:
+            exchange.exports.record(
+                contract.listing.provider,
+                exchange.calendar.date_at(contract.delivered_at).year,
+                spec.subjects,
+                at=contract.delivered_at,
+                recipient=contract.buyer,
+                category=spec.us_category,
+            )
         self.in_delivery -= 1
         self.finished.append(contract)
 
@@ -102,6 +117,7 @@ class Operation:
                 item = SettlementItem(
                     contract=contract.contract,
                     outcome="delivered",
+                    moved_at=contract.moved_at,
                     delivered_at=contract.delivered_at,
                     to_provider_fen=to_provider,
                     fee_fen=contract.supplier_fee_fen,
@@ -111,7 +127,8 @@ class Operation:
                 accounts.move(ESCROW_ACCOUNT, contract.buyer, contract.price_fen)
                 item = SettlementItem(
                     contract=contract.contract,
-                    outcome="failed",
+                    outcome="cancelled" if contract.outcome == "cancelled" else "failed",
+                    moved_at=contract.moved_at,
                     delivered_at=contract.delivered_at,
                     to_provider_fen=0,
                     fee_fen=0,

@@ -5,8 +5,12 @@ These are the simulator's in-memory view; each change to them is also an entry o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from marketplace.crossborder_hook import Requirement
+from marketplace.entries_crossborder import ExporterFacts, TransferTerms, UsCategory
+from marketplace.exports import Subjects
 
 __all__ = [
     "CertificateState",
@@ -35,6 +39,16 @@ class DatasetSpec:
     origin: str
     quality_pct: int
     unit_cost_fen: int
+    subjects_from: int = 0
+    ftz_negative_list: bool = False
+    transit_only: bool = False
+    government_related: bool = False
+    us_category: UsCategory | None = None
+    exporter: ExporterFacts = field(default_factory=ExporterFacts)
+
+    @property
+    def subjects(self) -> Subjects:
+        return Subjects(self.subjects_from, self.pi_subjects, self.sensitive_pi_subjects)
 
 
 @dataclass(slots=True)
@@ -89,6 +103,7 @@ class Order:
     destination: str
     value_fen: int  # the buyer's private value for this listing (research ground truth)
     price_fen: int  # the price the buyer saw and accepts; a higher price at matching is refused
+    terms: TransferTerms = field(default_factory=TransferTerms)
 
 
 @dataclass(slots=True)
@@ -100,10 +115,13 @@ class ContractState:
     supplier_fee_fen: int
     licence: Licence
     destination: str
-    required_mechanisms: tuple[str, ...]
-    lead_time_days: int
-    mechanism: str | None
+    requirements: tuple[Requirement, ...]
     signed_at: int
     seq: int
-    outcome: Literal["pending", "delivered", "failed"] = "pending"
+    outcome: Literal["pending", "delivered", "failed", "cancelled"] = "pending"
+    moved_at: int = 0
     delivered_at: int = 0
+
+    @property
+    def cross_border(self) -> bool:
+        return self.destination != self.listing.spec.origin

@@ -68,6 +68,12 @@ class Storage:
             origin=spec.origin,
             quality_pct=spec.quality_pct,
             ingest_days_x1000=round(ingest_days * 1000),
+            subjects_from=spec.subjects_from,
+            ftz_negative_list=spec.ftz_negative_list,
+            transit_only=spec.transit_only,
+            government_related=spec.government_related,
+            us_category=spec.us_category,
+            exporter=spec.exporter,
         )
         entry = self.exchange.record("storage.listing", body, [provider])
         listing = ListingState(listing_id, provider.id, spec, entry.time, entry.seq)

@@ -9,6 +9,7 @@ delivery starts. A failing order is recorded as ``trade.rejected``, signed by th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -17,35 +18,80 @@ import simpy
 
 from marketplace.config import TradingConfig
 from marketplace.crossborder_hook import GateDecision, TransferGate
-from marketplace.entries import ESCROW_ACCOUNT, Contract, TradeRejected
+from marketplace.entries import ESCROW_ACCOUNT, Contract, RequirementTerms, TradeRejected
 from marketplace.errors import MarketError
+from marketplace.exports import ExportBook
 from marketplace.money import apply_bp
 from marketplace.state import ContractState, ListingState, Order
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
 
-__all__ = ["Trading", "transfer_facts"]
+__all__ = ["US_CATEGORIES", "Trading", "transfer_facts"]
 
 
-def transfer_facts(listing: ListingState, order: Order, date: str | None = None) -> dict[str, Any]:
-    """The transfer's facts in the fixed format of ``specs/crossborder-facts.md``.
+US_CATEGORIES = (
+    "genomic",
+    "biometric",
+    "precise_geolocation",
+    "health",
+    "financial",
+    "identifiers",
+)
 
-    Facts the exchange does not know (the exporter's CIIO status, year-to-date subject counts
-    across other trades) are left absent, never guessed.
-    """
+
+def transfer_facts(
+    listing: ListingState, order: Order, date: dt.date, exports: ExportBook, now: int
+) -> dict[str, Any]:
+    """The transfer's facts in the fixed format of ``specs/crossborder-facts.md``, every one
+    known to the exchange: the exporter's profile and the dataset's classification from the
+    listing, the purpose and the recipient from the order, and the people counts from what the
+    exporter has already delivered abroad (``exports``), this transfer included."""
     spec = listing.spec
+    subjects = spec.subjects
+    personal = spec.pi_subjects > 0
+    ytd, sensitive_ytd, since, sensitive_since = (
+        exports.counts(listing.provider, date.year, subjects) if personal else (0, 0, 0, 0)
+    )
+    category = spec.us_category
+    bulk = dict.fromkeys(US_CATEGORIES, 0)
+    if category is not None and personal:
+        bulk[category] = exports.bulk(listing.provider, order.buyer, category, subjects, now)
+    exporter, terms = spec.exporter, order.terms
     return {
-        "date": date,
+        "date": date.isoformat(),
         "origin": spec.origin,
         "destination": order.destination,
+        "exporter": {
+            "ciio": exporter.ciio,
+            "ftz": exporter.ftz,
+            "pi_subjects_processed": exporter.people,
+            "gdpr_art3_2": exporter.gdpr_art3_2,
+        },
         "data": {
-            "personal": spec.pi_subjects > 0,
+            "personal": personal,
             "sensitive": spec.sensitive_pi_subjects > 0,
             "important": spec.classification == "important",
             "core": spec.classification == "core",
+            "ftz_negative_list": spec.ftz_negative_list,
+            "transit_only": spec.transit_only,
         },
-        "purpose": "general",
+        "pi_subjects_ytd": ytd,
+        "sensitive_pi_subjects_ytd": sensitive_ytd,
+        "pi_subjects_since_last_year": since,
+        "sensitive_pi_subjects_since_last_year": sensitive_since,
+        "purpose": terms.purpose,
+        "recipient": {
+            "dpf_certified": terms.dpf_certified,
+            "covered_person": terms.covered_person,
+        },
+        "safeguard": terms.safeguard,
+        "derogation": terms.derogation,
+        "us": {
+            "transaction": terms.us_transaction,
+            "government_related": spec.government_related,
+            "bulk": bulk,
+        },
     }
 
 
@@ -91,14 +137,17 @@ class Trading:
             balance = exchange.accounts.balance(order.buyer)
             self._reject(order, "insufficient-funds", f"price {price}, balance {balance}")
             return None
-        decision = GateDecision("allowed", (), 0, ())
+        decision = GateDecision("allowed", ())
+        facts: dict[str, Any] | None = None
         cross_border = order.destination != listing.spec.origin
         if cross_border:
-            decision = self.gate.evaluate(transfer_facts(listing, order))
+            date = exchange.calendar.date_at(now)
+            facts = transfer_facts(listing, order, date, exchange.exports, now)
+            decision = self.gate.evaluate(facts)
             if decision.outcome in ("forbidden", "needs-information"):
-                self._reject(order, decision.outcome, "; ".join(decision.rules))
+                self._refuse(order, decision, facts, price)
                 return None
-        return self._contract(order, listing, price, cross_border, decision, now)
+        return self._contract(order, listing, price, cross_border, decision, facts, now)
 
     def _contract(
         self,
@@ -107,6 +156,7 @@ class Trading:
         price: int,
         cross_border: bool,
         decision: GateDecision,
+        facts: dict[str, Any] | None,
         now: int,
     ) -> ContractState:
         exchange = self.exchange
@@ -114,7 +164,7 @@ class Trading:
         self.contracts_signed += 1
         contract_id = f"K{self.contracts_signed:07d}"
         fee = apply_bp(price, exchange.config.fees.supplier_fee_bp)
-        required = tuple(sorted(decision.any_of)) if decision.outcome == "conditional" else ()
+        requirements = decision.requirements
         body = Contract(
             contract=contract_id,
             listing=listing.listing,
@@ -127,7 +177,18 @@ class Trading:
             duration_days=order.duration_days,
             destination=order.destination,
             cross_border=cross_border,
-            required_mechanisms=list(required),
+            requirements=[
+                RequirementTerms(
+                    pack=r.pack,
+                    any_of=list(r.any_of),
+                    rules=list(r.rules),
+                    lead_time_days=r.lead_time_days,
+                )
+                for r in requirements
+            ],
+            policy_rules=list(decision.rules) if cross_border else [],
+            terms=order.terms,
+            facts=facts,
             quote_seq=listing.quote_seq,
             ordered_at=now,
             research={
@@ -147,14 +208,32 @@ class Trading:
             supplier_fee_fen=fee,
             licence=order.licence,
             destination=order.destination,
-            required_mechanisms=required,
-            lead_time_days=decision.lead_time_days if required else 0,
-            mechanism=(decision.fastest or required[0]) if required else None,
+            requirements=requirements,
             signed_at=entry.time,
             seq=entry.seq,
         )
         exchange.operation.deliver(contract)
         return contract
+
+    def _refuse(
+        self, order: Order, decision: GateDecision, facts: dict[str, Any], price: int
+    ) -> None:
+        """A policy refusal: the rules that refused it, what it lacked, what it was worth."""
+        detail = "; ".join(decision.rules)
+        if decision.missing:
+            detail += f" (missing: {', '.join(decision.missing)})"
+        body = TradeRejected(
+            buyer=order.buyer,
+            listing=order.listing,
+            reason=decision.outcome,  # type: ignore[arg-type]
+            detail=detail,
+            rules=list(decision.rules),
+            missing=list(decision.missing),
+            price_fen=price,
+            destination=order.destination,
+            facts=facts,
+        )
+        self.exchange.record("trade.rejected", body, [self.exchange.operator])
 
     def _reject(self, order: Order, reason: Any, detail: str) -> None:
         body = TradeRejected(buyer=order.buyer, listing=order.listing, reason=reason, detail=detail)

@@ -18,12 +18,16 @@ from agents import (
     AssessorPopulation,
     Buyer,
     BuyerPopulation,
+    ClearanceStaff,
     Operator,
+    Population,
     Provider,
     ProviderPopulation,
 )
 from ledger import Ledger, LedgerSink, StatementDigest
-from marketplace.crossborder_hook import OpenBorders
+from marketplace.calendar import Calendar
+from marketplace.crossborder import PackGate, load_pack
+from marketplace.crossborder_hook import OpenBorders, TransferGate
 from marketplace.entries import AUTHORIZATION
 from marketplace.exchange import Exchange
 from scenarios.cli_errors import UserError
@@ -77,6 +81,7 @@ class World:
     providers: list[Provider] = field(default_factory=list)
     buyers: list[Buyer] = field(default_factory=list)
     assessors: list[Assessor] = field(default_factory=list)
+    clearance_staff: list[ClearanceStaff] = field(default_factory=list)
 
     @property
     def statements(self) -> StatementDigest:
@@ -159,9 +164,11 @@ def build(
         operator,
         scenario.exchange,
         {name: streams.generator(name) for name in ("storage", "trading", "operation")},
-        gate=OpenBorders(),
+        gate=gate_of(scenario),
+        calendar=Calendar(scenario.run.start_date),
     )
     exchange.admit(operator, 0)
+    exchange.announce_calendar()
     world = World(scenario, env, ledger, exchange)
     operator_agent = Operator(exchange)
     env.process(operator_agent.run_settlement_cycles())
@@ -172,28 +179,40 @@ def build(
     return world
 
 
-def _populate(
-    world: World,
-    population: ProviderPopulation | BuyerPopulation | AssessorPopulation,
-    streams: Streams,
-    keys: KeySource,
-) -> None:
+def gate_of(scenario: Scenario) -> TransferGate:
+    """The scenario's transfer gate: its packs, or open borders when it names none."""
+    section = scenario.crossborder
+    if section.pack is None:
+        return OpenBorders()
+    counterfactual = section.regime_dates == "counterfactual"
+    packs = [load_pack(section.pack, counterfactual=counterfactual)]
+    packs += [load_pack(name) for name in section.also]
+    return PackGate(packs)
+
+
+def _populate(world: World, population: Population, streams: Streams, keys: KeySource) -> None:
     exchange, env = world.exchange, world.env
     for number in range(1, population.count + 1):
-        identity = keys(f"{population.kind}-{number:04d}", population.kind)
+        identity = keys(f"{population.label}-{number:04d}", population.kind)
         exchange.admit(identity, population.endowment_fen)
         rng = streams.generator(f"{population.kind}/{identity.id}")
         if isinstance(population, ProviderPopulation):
-            provider = Provider(identity, exchange, population, rng)
+            facts = streams.generator(f"provider/{identity.id}/facts")
+            provider = Provider(identity, exchange, population, rng, facts)
             world.providers.append(provider)
             env.process(provider.bring_datasets_to_market())
             env.process(provider.reprice())
         elif isinstance(population, BuyerPopulation):
             arrivals = streams.generator(f"buyer/{identity.id}/arrivals")
-            buyer = Buyer(identity, exchange, population, rng, arrivals)
+            terms = streams.generator(f"buyer/{identity.id}/terms")
+            buyer = Buyer(identity, exchange, population, rng, arrivals, terms)
             world.buyers.append(buyer)
             env.process(buyer.shop())
-        else:
+        elif isinstance(population, AssessorPopulation):
             assessor = Assessor(identity, exchange, population, rng)
             world.assessors.append(assessor)
             env.process(assessor.review_applications())
+        else:
+            staff = ClearanceStaff(identity, exchange, population, rng)
+            world.clearance_staff.append(staff)
+            env.process(staff.review_applications())

@@ -6,18 +6,38 @@ A scenario is a TOML file with ``[run]``, ``[ledger]``, ``[exchange]`` tables an
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agents.populations import AssessorPopulation, BuyerPopulation, ProviderPopulation
+from agents.populations import (
+    AssessorPopulation,
+    BuyerPopulation,
+    CertifierPopulation,
+    ProviderPopulation,
+    RegulatorPopulation,
+)
 from marketplace.config import MAX_DAYS, ExchangeConfig
+from marketplace.crossborder import PackError, load_pack
 
-__all__ = ["CrossBorderSection", "LedgerSection", "RunSection", "Scenario", "work_problems"]
+__all__ = [
+    "CrossBorderSection",
+    "LedgerSection",
+    "RunSection",
+    "Scenario",
+    "staffing_problems",
+    "work_problems",
+]
 
 PopulationSpec = Annotated[
-    ProviderPopulation | BuyerPopulation | AssessorPopulation, Field(discriminator="kind")
+    ProviderPopulation
+    | BuyerPopulation
+    | AssessorPopulation
+    | RegulatorPopulation
+    | CertifierPopulation,
+    Field(discriminator="kind"),
 ]
 
 
@@ -32,6 +52,11 @@ class RunSection(_Section):
 
     name: str = Field(default="unnamed", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     seed: int = Field(default=1, ge=0, lt=2**63)
+    #: Sim day 0 is this date's midnight: transfers are dated (the regime in force, the year
+    #: whose people count) and regulators count working days on the calendar.
+    start_date: dt.date = Field(
+        default=dt.date(2025, 1, 1), ge=dt.date(2000, 1, 1), le=dt.date(2100, 1, 1)
+    )
     days: float = Field(default=180.0, gt=0, le=MAX_DAYS)
     max_events: int = Field(default=200_000_000, ge=1, le=10**11)
     max_entries: int = Field(default=50_000_000, ge=1, le=10**10)
@@ -47,9 +72,39 @@ class LedgerSection(_Section):
 
 
 class CrossBorderSection(_Section):
-    """The trade-time transfer gate. Policy packs (the rules engine) plug in here."""
+    """The trade-time transfer gate: which policy packs decide transfers abroad.
 
-    gate: Literal["open-borders"] = "open-borders"
+    ``pack`` is the regime under study (a built-in pack such as ``prc-2024``, or a pack file);
+    ``also`` the packs of other jurisdictions whose data the world trades (``gdpr-ch5``,
+    ``us-doj-bulk``). Every pack reads the transfers within its scope. Without a pack every
+    transfer is allowed (the explicit no-policy baseline). ``regime_dates = "counterfactual"``
+    applies ``pack`` whatever the transfer's date, to compare regimes on the same world.
+    """
+
+    pack: str | None = None
+    also: list[str] = Field(default_factory=list, max_length=16)
+    regime_dates: Literal["as-in-force", "counterfactual"] = "as-in-force"
+
+    @field_validator("pack")
+    @classmethod
+    def _pack_loads(cls, pack: str | None) -> str | None:
+        if pack is not None:
+            _loaded(pack)
+        return pack
+
+    @field_validator("also")
+    @classmethod
+    def _packs_load(cls, packs: list[str]) -> list[str]:
+        for pack in packs:
+            _loaded(pack)
+        return packs
+
+
+def _loaded(pack: str) -> None:
+    try:
+        load_pack(pack)
+    except PackError as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
 
 
 class Scenario(_Section):
@@ -61,17 +116,20 @@ class Scenario(_Section):
 
     @field_validator("population")
     @classmethod
-    def _one_table_per_kind(cls, populations: list[PopulationSpec]) -> list[PopulationSpec]:
-        kinds = [p.kind for p in populations]
-        repeated = sorted({k for k in kinds if kinds.count(k) > 1})
+    def _one_name_per_population(cls, populations: list[PopulationSpec]) -> list[PopulationSpec]:
+        labels = [p.label for p in populations]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
-            raise ValueError(f"one [[population]] table per kind; repeated: {repeated}")
+            raise ValueError(
+                f"two populations would name their agents alike ({', '.join(repeated)}); "
+                "give each [[population]] of the same kind its own name"
+            )
         return populations
 
     def located_problems(self) -> list[tuple[Loc, str]]:
         """Problems of the whole scenario, each at the field to change (the loader locates it):
         today, an estimate of the run's work beyond its ``run.max_events`` / ``max_entries``."""
-        return work_problems(self)
+        return work_problems(self) + staffing_problems(self)
 
     def with_overrides(self, *, seed: int | None = None, days: float | None = None) -> Scenario:
         """The same scenario with the run's seed or length replaced (CLI flags)."""
@@ -160,6 +218,38 @@ def work_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                     worst.field,
                     f"{worst.what}: the run would take about {total:.3g} {unit}, more than "
                     f"run.{name} = {bound:,}; lower it, or raise run.{name} if you mean it",
+                )
+            )
+    return problems
+
+
+def staffing_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """Every mechanism the scenario's packs can require goes to a route with staff: a
+    security assessment nobody reviews would hold its transfers for ever."""
+    section = scenario.crossborder
+    if section.pack is None:
+        return []
+    mechanisms: set[str] = set()
+    for name in [section.pack, *section.also]:
+        mechanisms |= set(load_pack(name).mechanisms)
+    clearance = scenario.exchange.clearance
+    staffed: set[str] = set()
+    for population in scenario.population:
+        if population.count and isinstance(population, RegulatorPopulation):
+            staffed.add(population.handles)
+        elif population.count and isinstance(population, CertifierPopulation):
+            staffed.add("certification")
+    problems: list[tuple[Loc, str]] = []
+    for mechanism in sorted(mechanisms):
+        route = clearance.routes.get(mechanism, clearance.default_route)
+        if route != "self" and route not in staffed:
+            who = "certifier" if route == "certification" else f'regulator (handles = "{route}")'
+            problems.append(
+                (
+                    ("crossborder", "pack"),
+                    f"the packs can require {mechanism!r}, which goes to the {route} route, but "
+                    f"no population handles it: add a {who} population, or route it elsewhere "
+                    "in [exchange.clearance.routes]",
                 )
             )
     return problems

@@ -72,7 +72,7 @@ def resolve_pack(name_or_path: str | Path, base: Path | None = None) -> Path:
     raise PackError(None, None, "", f"unknown policy pack {text!r}; built-in packs: {allowed}")
 
 
-_CACHE: dict[Path, tuple[tuple[tuple[Path, int], ...], Pack]] = {}
+_CACHE: dict[tuple[Path, bool], tuple[tuple[tuple[Path, int], ...], Pack]] = {}
 
 
 def _stamp(path: Path) -> int:
@@ -82,15 +82,22 @@ def _stamp(path: Path) -> int:
         return -1
 
 
-def load_pack(name_or_path: str | Path) -> Pack:
+def load_pack(name_or_path: str | Path, *, counterfactual: bool = False) -> Pack:
     """Load, validate and compile a pack (a built-in name or a path); cached until a file of it
-    (itself or a pack it extends) changes."""
+    (itself or a pack it extends) changes.
+
+    ``counterfactual`` compiles the pack without its ``in_force`` dates, so a study can apply a
+    regime to a world dated when it was not in force (the 2022 regime to transfers of 2024, to
+    compare it with the 2024 Provisions on the same market). Date conditions inside its rules
+    still apply. Decisions of such a pack are not statements of the law in force.
+    """
     path = resolve_pack(name_or_path)
-    hit = _CACHE.get(path)
+    key = (path, counterfactual)
+    hit = _CACHE.get(key)
     if hit is not None and all(_stamp(p) == stamp for p, stamp in hit[0]):
         return hit[1]
-    pack = _Compiler(_chain(path, ())).pack()
-    _CACHE[path] = (tuple((p, _stamp(p)) for p in pack.files), pack)
+    pack = _Compiler(_chain(path, ()), counterfactual=counterfactual).pack()
+    _CACHE[key] = (tuple((p, _stamp(p)) for p in pack.files), pack)
     return pack
 
 
@@ -158,7 +165,8 @@ def _chain(path: Path, seen: tuple[Path, ...]) -> list[_File]:
 
 
 class _Compiler:
-    def __init__(self, chain: list[_File]) -> None:
+    def __init__(self, chain: list[_File], *, counterfactual: bool = False) -> None:
+        self.counterfactual = counterfactual
         self.chain = chain
         self.leaf = chain[-1]
         self.instruments: dict[str, Instrument] = {}
@@ -278,7 +286,7 @@ class _Compiler:
         assert scope is not None
         self._condition(f, ("scope", "applies"), scope.applies)  # errors located in `applies`
         parts: list[Any] = [scope.applies]
-        if scope.in_force is not None:
+        if scope.in_force is not None and not self.counterfactual:
             parts.append({"fact": "date", "gte": scope.in_force.start})
             if scope.in_force.until is not None:
                 parts.append({"fact": "date", "lt": scope.in_force.until})

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from agents.strategies import (
     STRATEGIES,
+    ClearanceObservation,
+    ClearanceVerdict,
     Offer,
     PriceObservation,
     PurchaseObservation,
@@ -225,12 +227,25 @@ SAMPLES = {
     "pricing": priced(current=1_500, sales=1, rivals=(1_400,)),
     "purchase": shopping(5_000, offer("a", 1_000), offer("b", 2_000, certified=False)),
     "review": review(60, 0.3),
+    "clearance": ClearanceObservation("security-assessment", True, False, False, 0.5),
 }
 RESULT_TYPES: dict[StrategyKind, tuple[type, ...]] = {
     "pricing": (int,),
     "purchase": (str, type(None)),
     "review": (ReviewDecision,),
+    "clearance": (ClearanceVerdict,),
 }
+
+
+@pytest.mark.parametrize("draw", [0.0, 0.5, 0.74, 0.76, 0.9, 0.999])
+def test_risk_weighted_clearance_approves_below_its_probability(draw: float) -> None:
+    """0.9 base, less 0.15 for important data: approved exactly when the draw is below 0.75."""
+    strategy = make_strategy("clearance", "risk-weighted")
+    verdict = strategy.decide(ClearanceObservation("security-assessment", True, False, False, draw))
+    assert verdict.approved == (draw < 0.75)
+    assert "important data: stricter review" in verdict.reasons
+    renewal = ClearanceObservation("security-assessment", True, False, True, draw)
+    assert strategy.decide(renewal).approved == (draw < 0.80)
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,14 @@ from marketplace.entries import (
     EXCHANGE_ACCOUNT,
     AccountOpen,
     CertificateDecision,
+    ClearanceApplication,
+    ClearanceDecision,
     Contract,
-    CrossBorderMechanism,
     HostingCharge,
     Listing,
     MembershipFee,
     PriceQuote,
+    RequirementTerms,
     RightsApplication,
     Settlement,
     SettlementItem,
@@ -59,6 +61,8 @@ class Script:
     who: dict[str, Identity]
     seqs: dict[str, int] = field(default_factory=dict)  # label -> seq, for the invariant tests
     quotes: dict[str, int] = field(default_factory=dict)  # listing -> seq of its latest quote
+    buyers: dict[str, str] = field(default_factory=dict)  # contract -> buyer
+    applications: int = 0
 
     @classmethod
     def create(cls, path: Path, authorization: dict[str, list[str]] | None = None) -> Script:
@@ -162,11 +166,16 @@ class Script:
             duration_days=365,
             destination=destination,
             cross_border=destination != "CN",
-            required_mechanisms=list(required),
+            requirements=(
+                [RequirementTerms(pack="test", any_of=list(required), rules=[], lead_time_days=0)]
+                if required
+                else []
+            ),
             quote_seq=self.quotes.get(listing, 0),
             ordered_at=round(day * DAY),
             research={"buyer_value_fen": value, "provider_cost_fen": cost},
         )
+        self.buyers[contract] = buyer
         self.seqs[contract] = self.record("trade.contract", body, day, buyer, provider)
         return self.seqs[contract]
 
@@ -176,12 +185,38 @@ class Script:
         )
         return self.record("trade.rejected", body, day, "op")
 
-    def mechanism(self, contract: str, mechanism: str, day: float) -> int:
-        at = round(day * DAY)
-        body = CrossBorderMechanism(
-            contract=contract, mechanism=mechanism, completed_at=at, lead_time_days=3
+    def mechanism(
+        self, contract: str, mechanism: str, day: float, *, filed: float | None = None
+    ) -> int:
+        """The exporter p1 carries out ``mechanism`` for b-buyer of ``contract``: applies on day
+        ``filed`` (default: ``day``) and completes it on ``day``, valid for a year."""
+        buyer = self.buyers[contract]
+        self.applications += 1
+        application = f"X{self.applications:06d}"
+        body = ClearanceApplication(
+            application=application,
+            mechanism=mechanism,
+            route="self",
+            exporter="p1",
+            recipient=buyer,
+            contract=contract,
+            pack="test",
         )
-        return self.record("crossborder.mechanism", body, day, "op")
+        self.record("crossborder.application", body, day if filed is None else filed, "p1")
+        at = round(day * DAY)
+        decision = ClearanceDecision(
+            application=application,
+            mechanism=mechanism,
+            exporter="p1",
+            recipient=buyer,
+            approved=True,
+            approval=f"AP-{application}",
+            valid_from=at,
+            valid_until=at + 365 * DAY,
+            working_days=2,
+            reasons=[],
+        )
+        return self.record("crossborder.decision", decision, day, "p1")
 
     def settle(self, day: float, *items: SettlementItem, cycle: int = 1) -> int:
         seq = self.record(
@@ -216,6 +251,7 @@ def delivered(contract: str, price: int, fee: int, day: float) -> SettlementItem
     return SettlementItem(
         contract=contract,
         outcome="delivered",
+        moved_at=at,
         delivered_at=at,
         to_provider_fen=price - fee,
         fee_fen=fee,
@@ -269,7 +305,7 @@ def good_story(path: Path) -> Script:
     )
     s.reject("b2", "p2/L001", "no-certificate", 9)
     s.contract("K3", "b1", 80_000, 10, licence="compute-in-place", value=90_000, cost=20_000)
-    s.mechanism("K2", "standard-contract", 12)
+    s.mechanism("K2", "standard-contract", 12, filed=10)
     s.settle(
         14,
         delivered("K1", 100_000, 5_000, 13),
@@ -282,10 +318,11 @@ def good_story(path: Path) -> Script:
 
 
 EXPECTED: dict[str, Any] = {
-    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 1 + 1 + 1 + 1 + 1,
+    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 1 + 2 + 1 + 1 + 1,
     "entries_by_kind": {
         "account.open": 4,
-        "crossborder.mechanism": 1,
+        "crossborder.application": 1,
+        "crossborder.decision": 1,
         "ledger.close": 1,
         "ledger.genesis": 1,
         "ledger.identity": 6,
@@ -358,6 +395,30 @@ EXPECTED: dict[str, Any] = {
         "p2": -200,
     },
     "endowments_fen": 1_500_000,
+    "cancelled": 0,
+    "crossborder": {
+        "flows": {"CN-US": {"standard-contract": {"delivered": 1}}},
+        "delivered_abroad": 1,
+        "cancelled_abroad": 0,
+        "refusals": {},
+        "refused_by_rule": {},
+        "refused_by_corridor": {},
+        "refused_value_fen": 0,
+        "mechanism_wait_days": {  # applied on day 10, completed on day 12
+            "standard-contract": {"n": 1, "mean": 2.0, "p50": 2.0, "p90": 2.0}
+        },
+        "clearance_wait_days": {  # K2 signed on day 9, its data moved on day 13
+            "standard-contract": {"n": 1, "mean": 4.0, "p50": 4.0, "p90": 4.0}
+        },
+        "decisions": {"standard-contract": {"approved": 1, "refused": 0}},
+        "regulator_backlog_max": 0,  # the exporter carried it out itself: no queue
+        "regulator_backlog_time_mean": 0.0,
+        "regulator_backlog_end": 0,
+        "exporter_years_over": {"pi_100k": 0, "pi_1m": 0, "sensitive_10k": 0},
+        "exporters_by_people": [],  # the story's datasets hold no personal information
+        "important_delivered_abroad": 0,
+        "important_without_assessment": 0,
+    },
 }
 
 

@@ -12,10 +12,10 @@ import simpy
 
 from ledger import audit
 from marketplace.authorship import market_rules
-from marketplace.config import RightsConfig, TradingConfig
-from marketplace.crossborder_hook import GateDecision
+from marketplace.config import ClearanceConfig, RightsConfig, TradingConfig
+from marketplace.crossborder_hook import GateDecision, Requirement
 from marketplace.distributions import Constant
-from marketplace.entries import Contract, CrossBorderMechanism, TradeRejected
+from marketplace.entries import ClearanceApplication, ClearanceDecision, Contract, TradeRejected
 from marketplace.errors import MarketError
 from marketplace.pricing import PostedPrice
 from marketplace.state import ContractState
@@ -166,7 +166,7 @@ def test_a_valid_order_is_a_contract_signed_by_buyer_and_provider(tmp_path: Path
         duration_days=30,
         destination="CN",
         cross_border=False,
-        required_mechanisms=[],
+        requirements=[],
         quote_seq=listing.quote_seq or 0,
         ordered_at=3 * DAY,
         research={"buyer_value_fen": 4_000, "provider_cost_fen": 1_000},
@@ -215,7 +215,7 @@ def test_the_desk_serves_orders_one_at_a_time_with_capacity_one(tmp_path: Path) 
 
 
 def test_a_domestic_order_does_not_consult_the_gate(tmp_path: Path) -> None:
-    gate = Gate(GateDecision("forbidden", (), 0, ("never",)))
+    gate = Gate(GateDecision("forbidden", ("never",)))
     m = market(tmp_path, gate=gate)
     listing = m.offer()
     assert m.run(m.exchange.trading.purchase(order(m.buyer, listing, destination="CN")))
@@ -223,7 +223,7 @@ def test_a_domestic_order_does_not_consult_the_gate(tmp_path: Path) -> None:
 
 
 def test_a_forbidden_transfer_is_rejected(tmp_path: Path) -> None:
-    gate = Gate(GateDecision("forbidden", (), 0, ("dsl/art31-important-data",)))
+    gate = Gate(GateDecision("forbidden", ("dsl/art31-important-data",)))
     m = market(tmp_path, gate=gate)
     listing = m.offer(dataset(classification="important", pi_subjects=10, sensitive_pi_subjects=1))
     before = dict(m.exchange.accounts.snapshot())
@@ -232,59 +232,86 @@ def test_a_forbidden_transfer_is_rejected(tmp_path: Path) -> None:
 
     body = rejection(m)
     assert (body.reason, body.detail) == ("forbidden", "dsl/art31-important-data")
+    assert body.rules == ["dsl/art31-important-data"] and body.destination == "US"
+    assert body.price_fen == listing.price_fen and body.facts == gate.seen[0]
     assert_nothing_traded(m, before)
     [facts] = gate.seen
-    assert (facts["origin"], facts["destination"]) == ("CN", "US")
-    assert facts["data"] == {"personal": True, "sensitive": True, "important": True, "core": False}
+    assert (facts["origin"], facts["destination"], facts["date"]) == ("CN", "US", "2025-01-01")
+    assert facts["data"] == {
+        "personal": True,
+        "sensitive": True,
+        "important": True,
+        "core": False,
+        "ftz_negative_list": False,
+        "transit_only": False,
+    }
+    assert (facts["pi_subjects_ytd"], facts["sensitive_pi_subjects_ytd"]) == (10, 1)
 
 
 def test_a_conditional_transfer_waits_for_its_mechanism_before_delivery(tmp_path: Path) -> None:
-    gate = Gate(GateDecision("conditional", ("standard-contract",), 10, ("pipl/art38",)))
-    m = market(tmp_path, gate=gate)
+    requirement = Requirement(
+        pack="pipl",
+        any_of=("standard-contract",),
+        fastest="standard-contract",
+        lead_time_days=10,
+        rules=("pipl/art38",),
+        lead_times={"standard-contract": 10},
+    )
+    gate = Gate(GateDecision("conditional", ("pipl/art38",), (requirement,)))
+    # The exporter and recipient carry the contract out themselves: 10 working days.
+    clearance = ClearanceConfig(routes={"standard-contract": "self"})
+    m = market(tmp_path, exact_config(clearance=clearance), gate=gate)
     listing = m.offer(dataset(size_mb=500))  # a 0.5-day download at 1,000 MB a day
     settled: list[int] = []
+    ready = m.exchange.calendar.after_working_days(0, 10) / DAY  # 2025-01-16, past New Year
 
     def buy_then_settle() -> Generator[simpy.Event, Any, None]:
         contract = yield m.env.process(
             m.exchange.trading.purchase(order(m.buyer, listing, destination="DE"))
         )
         assert contract is not None
-        yield m.env.timeout(9)
+        yield m.env.timeout(ready - 1)
         settled.append(m.exchange.operation.settle())  # mechanism not done yet
         yield m.env.timeout(2)
         settled.append(m.exchange.operation.settle())
 
     m.env.process(buy_then_settle())
-    m.env.run(until=20)
+    m.env.run(until=30)
 
     [contract] = m.facts("trade.contract")
     assert contract.body.cross_border is True
-    assert contract.body.required_mechanisms == ["standard-contract"]
-    [mechanism] = m.facts("crossborder.mechanism")
-    assert mechanism.body == CrossBorderMechanism(
-        contract=contract.body.contract,
+    assert [r.any_of for r in contract.body.requirements] == [["standard-contract"]]
+    [application] = m.facts("crossborder.application")
+    assert application.body == ClearanceApplication(
+        application="X000001",
         mechanism="standard-contract",
-        completed_at=10 * DAY,
-        lead_time_days=10,
+        route="self",
+        exporter=m.provider.id,
+        recipient=m.buyer.id,
+        contract=contract.body.contract,
+        pack="pipl",
     )
-    assert mechanism.time == contract.time + 10 * DAY
-    assert mechanism.signers == (m.operator.id,)
+    assert application.signers == (m.provider.id, m.buyer.id)  # a contract between them
+    [decision] = m.facts("crossborder.decision")
+    assert isinstance(decision.body, ClearanceDecision) and decision.body.approved
+    assert decision.time == ready * DAY == decision.body.valid_from
+    assert decision.body.valid_until == decision.body.valid_from + 1_095 * DAY
     assert settled == [0, 1]
     [settlement] = m.facts("operation.settlement")
     [item] = settlement.body.items
-    assert item.delivered_at == 10 * DAY + DAY // 2
-    assert mechanism.seq < settlement.seq
+    assert item.moved_at == ready * DAY and item.delivered_at == ready * DAY + DAY // 2
+    assert decision.seq < settlement.seq
 
 
 def test_an_allowed_transfer_needs_no_mechanism(tmp_path: Path) -> None:
-    gate = Gate(GateDecision("allowed", (), 0, ("open",)))
+    gate = Gate(GateDecision("allowed", ("open",)))
     m = market(tmp_path, gate=gate)
     listing = m.offer()
     m.run(m.exchange.trading.purchase(order(m.buyer, listing, destination="SG")))
     m.env.run(until=5)
     [contract] = m.facts("trade.contract")
-    assert contract.body.cross_border and contract.body.required_mechanisms == []
-    assert m.facts("crossborder.mechanism") == []
+    assert contract.body.cross_border and contract.body.requirements == []
+    assert m.facts("crossborder.application") == []
     assert len(gate.seen) == 1
 
 

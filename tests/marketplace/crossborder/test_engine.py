@@ -17,7 +17,7 @@ from marketplace.crossborder import (
     flatten,
     load_pack,
 )
-from marketplace.crossborder_hook import GateDecision
+from marketplace.crossborder_hook import GateDecision, Requirement
 
 SPEC_KEYS = ["outcome", "any_of", "rules", "citations", "lead_time_days", "missing", "explanation"]
 
@@ -115,16 +115,36 @@ def test_a_plain_dict_decides_like_a_transfer() -> None:
 
 
 def test_the_pack_gate_speaks_the_trade_hook() -> None:
-    gate = PackGate(load_pack("prc-2024"))
+    pack = load_pack("prc-2024")
+    gate = PackGate([pack, load_pack("gdpr-ch5")])
     facts = {**SPEC_EXAMPLE, "pi_subjects_ytd": 150_000}
     decided = gate.evaluate(Transfer.model_validate(facts).model_dump())
     assert decided == GateDecision(
         "conditional",
-        ("certification", "standard-contract"),
-        10,
-        ("prc-2024/art8-100k-1m-pi",),
-        "standard-contract",
+        ("prc-2024/art8-100k-1m-pi", "gdpr-ch5/not-applicable"),
+        (
+            Requirement(
+                pack="prc-2024",
+                any_of=("certification", "standard-contract"),
+                fastest="standard-contract",
+                lead_time_days=10,
+                rules=("prc-2024/art8-100k-1m-pi",),
+                lead_times={"certification": 60, "standard-contract": 10},
+                valid_days={},
+            ),
+        ),
     )
+
+
+def test_the_pack_gate_refuses_when_any_pack_forbids_or_lacks_a_fact() -> None:
+    gate = PackGate([load_pack("prc-2024"), load_pack("us-doj-bulk")])
+    core = {**SPEC_EXAMPLE, "data": {**SPEC_EXAMPLE["data"], "core": True}}
+    refused = gate.evaluate(Transfer.model_validate(core).model_dump())
+    assert refused.outcome == "forbidden" and refused.rules == ("prc-2024/core-data",)
+    assert refused.requirements == ()
+    unknown = {k: v for k, v in SPEC_EXAMPLE.items() if k != "pi_subjects_ytd"}
+    asked = gate.evaluate(Transfer.model_validate(unknown).model_dump())
+    assert asked.outcome == "needs-information" and "pi_subjects_ytd" in asked.missing
 
 
 def test_an_exemption_beats_a_requirement_but_never_a_prohibition() -> None:

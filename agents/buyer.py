@@ -107,6 +107,6 @@ class Buyer(Participant[BuyerPopulation]):
     def destination(self) -> str:
         spec = self.spec
         if spec.cross_border_share and self.rng.random() < spec.cross_border_share:
-            pick = int(self.rng.integers(len(spec.foreign_destinations)))
-            return str(spec.foreign_destinations[pick])
+            abroad = spec.abroad
+            return abroad[int(self.rng.integers(len(abroad)))]
         return str(spec.home)

@@ -54,6 +54,7 @@ def _default_licence_weights() -> dict[Licence, int]:
     return {"download": 5, "api": 3, "compute-in-place": 2}
 
 
+DEFAULT_ABROAD = ("SG", "HK", "DE", "US")
 DEFAULT_CATEGORIES = ["mobility", "finance", "health", "retail", "energy", "manufacturing"]
 #: The most agents one population may have (a larger market is several populations).
 MAX_COUNT = 100_000
@@ -80,7 +81,9 @@ WorkingDays = Annotated[Distribution, within(0, 2_500, "working days")]
 
 
 class _Population(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, validate_default=True
+    )
 
     #: Names the population's agents (``<name>-0001``...); by default its kind. Two populations
     #: of one kind need two names.
@@ -126,7 +129,7 @@ class ProviderPopulation(_Population):
     categories: list[Category] = Field(
         default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1, max_length=1_000
     )
-    size_mb: Annotated[Distribution, within(0, 10**7, "MB")] = LogNormal(median=2_000, sigma=1.2)
+    size_mb: Annotated[Distribution, within(0, 10**9, "MB")] = LogNormal(median=2_000, sigma=1.2)
     records_per_mb: int = Field(default=5_000, ge=0, le=10**7)
     personal_share: Share = 0.4
     pi_subjects: Annotated[Distribution, within(0, 2 * 10**9, "people")] = LogNormal(
@@ -143,7 +146,7 @@ class ProviderPopulation(_Population):
     ciio: bool = False
     ftz: Literal["beijing", "tianjin", "shanghai"] | None = None
     gdpr_art3_2: bool = False
-    people: Annotated[Distribution, within(1, 2 * 10**9, "people")] = LogNormal(
+    people: Annotated[Distribution, within(1, 10**10, "people")] = LogNormal(
         median=500_000, sigma=1.0
     )
     #: Shares of datasets that fall under the exporter's FTZ negative list, are transit data
@@ -222,19 +225,27 @@ class BuyerPopulation(_Population):
     safeguard_share: Share = 0.0
     us_transaction: UsTransaction = "vendor"
     cross_border_share: Share = 0.0
-    foreign_destinations: list[Country] = Field(
-        default_factory=lambda: ["SG", "HK", "DE", "US"], max_length=250
-    )
+    #: Where the ``cross_border_share`` of transfers go; by default SG, HK, DE and US, less
+    #: the buyers' home.
+    foreign_destinations: list[Country] | None = Field(default=None, max_length=250)
+
+    @property
+    def abroad(self) -> list[str]:
+        if self.foreign_destinations is not None:
+            return list(self.foreign_destinations)
+        return [d for d in DEFAULT_ABROAD if d != self.home]
 
     @model_validator(mode="after")
     def _somewhere_to_go(self) -> BuyerPopulation:
-        if self.cross_border_share > 0 and not self.foreign_destinations:
+        if self.cross_border_share > 0 and not self.abroad:
             raise ValueError("cross_border_share > 0 needs at least one foreign_destinations entry")
         return self
 
     @field_validator("foreign_destinations")
     @classmethod
-    def _foreign(cls, destinations: list[str], info: ValidationInfo) -> list[str]:
+    def _foreign(cls, destinations: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if destinations is None:
+            return None
         home = info.data.get("home")
         if home in destinations:
             raise ValueError(f"{home!r} is the buyers' home, not a foreign destination")

@@ -47,7 +47,9 @@ BasisPoints = Annotated[int, Field(ge=0, le=10_000)]
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, validate_default=True
+    )
 
 
 class FeeSchedule(_Config):

@@ -36,7 +36,9 @@ __all__ = [
 #: with probability 1 - 10⁻¹⁷ or more (e^-40 ≈ 4·10⁻¹⁸; P(Z > 9) ≈ 1.1·10⁻¹⁹).
 EXPONENTIAL_REACH_MEANS = 40.0
 LOGNORMAL_REACH_SIGMAS = 9.0
-_CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+_CONFIG = ConfigDict(
+    frozen=True, extra="forbid", strict=True, allow_inf_nan=False, validate_default=True
+)
 
 
 class _Dist(BaseModel):

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from scenarios.cli_check import register as register_check_command
+from scenarios.cli_compare import register as register_compare_command
 from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, one_line_errors
 from scenarios.cli_ledger import register as register_ledger_commands
 from scenarios.cli_policy import register as register_policy_commands
@@ -38,6 +39,7 @@ register_ledger_commands(app)
 register_run_commands(app)
 register_check_command(app)
 register_policy_commands(app)
+register_compare_command(app)
 
 
 @app.callback()

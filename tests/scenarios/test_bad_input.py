@@ -283,3 +283,11 @@ def test_a_negative_zero_sigma_samples_like_zero() -> None:
 
     dist = LogNormal(median=3.0, sigma=-0.0)
     assert dist.sigma == 0.0 and dist.sample(np.random.default_rng(1)) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("name", ["baseline", "crossborder"])
+def test_a_resolved_scenario_validates_again_as_it_was_written(name: str) -> None:
+    """scenario.json (every default filled in) must load back: defaults obey their bounds."""
+    scenario = load(resolve(name), Scenario)
+    assert Scenario.model_validate_json(scenario.model_dump_json()) == scenario
+    assert Scenario.model_validate(scenario.model_dump()) == scenario

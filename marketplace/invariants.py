@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from ledger import LedgerError, MerkleTree, Store, StoreError, audit, parse_leaf
 from ledger.merkle import leaf_hash
+from marketplace.approvals import ApprovalSpans
 from marketplace.authorship import market_rules
 from marketplace.entries import (
     ESCROW_ACCOUNT,
@@ -212,7 +213,7 @@ class _MechanismCheck:
 
     def __init__(self) -> None:
         self.required: dict[str, tuple[str, str, tuple[tuple[str, ...], ...]]] = {}
-        self.approvals: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+        self.approvals = ApprovalSpans()
         self.deliveries = 0
         self.offences = _Offences()
 
@@ -225,8 +226,9 @@ class _MechanismCheck:
         elif kind == "crossborder.decision":
             done = ClearanceDecision.model_validate(body)
             if done.approved:
-                key = (done.exporter, done.recipient, done.mechanism)
-                self.approvals.setdefault(key, []).append((done.valid_from, done.valid_until))
+                self.approvals.add(
+                    done.exporter, done.recipient, done.mechanism, done.valid_from, done.valid_until
+                )
         elif kind == "operation.settlement":
             for item in Settlement.model_validate(body).items:
                 required = self.required.get(item.contract)
@@ -235,11 +237,7 @@ class _MechanismCheck:
                 self.deliveries += 1
                 provider, buyer, groups = required
                 for any_of in groups:
-                    if not any(
-                        start <= item.moved_at < end
-                        for m in any_of
-                        for start, end in self.approvals.get((provider, buyer, m), ())
-                    ):
+                    if self.approvals.meeting(provider, buyer, any_of, item.moved_at) is None:
                         self.offences.add(
                             f"seq {seq} contract {item.contract}: data moved at "
                             f"{item.moved_at} s without a valid approval of any of "

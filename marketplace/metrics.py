@@ -27,6 +27,7 @@ from marketplace import entries as vocab
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
 from marketplace.errors import MarketError
 from marketplace.metrics_crossborder import CrossBorderFold
+from marketplace.percentiles import nearest_rank
 
 __all__ = ["FoldError", "LedgerFold", "Metrics", "fold", "gini", "hhi", "nearest_rank"]
 
@@ -35,18 +36,6 @@ DAY = 86_400  # seconds: the ledger clock counts integer sim-seconds
 
 class FoldError(MarketError):
     """An entry the fold cannot interpret (its seq is named): a tampered or foreign ledger."""
-
-
-def nearest_rank(ordered: Sequence[int], pct: int) -> int | None:
-    """The ``pct``-th percentile of ascending ``ordered`` by nearest rank (None when empty).
-
-    Nearest rank: the value at rank ``ceil(pct/100 · n)`` (1-based, at least 1), i.e. the smallest
-    observation with at least ``pct`` % of the data at or below it. Exact on integers.
-    """
-    if not ordered:
-        return None
-    rank = max(1, -(-pct * len(ordered) // 100))
-    return ordered[rank - 1]
 
 
 def hhi(revenues: Mapping[str, int]) -> float | None:

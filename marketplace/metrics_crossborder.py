@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from marketplace import entries as vocab
+from marketplace.approvals import ApprovalSpans
 from marketplace.exports import IntervalSet
+from marketplace.percentiles import nearest_rank
 
 __all__ = ["PRC_THRESHOLDS", "CrossBorderFold"]
 
@@ -27,15 +29,9 @@ DAY = 86_400
 PRC_THRESHOLDS = {"pi_100k": 100_000, "pi_1m": 1_000_000, "sensitive_10k": 10_000}
 
 
-def _rank(ordered: list[int], pct: int) -> int | None:
-    if not ordered:
-        return None
-    return ordered[max(1, -(-pct * len(ordered) // 100)) - 1]
-
-
 def _days(values: list[int]) -> dict[str, Any]:
     ordered = sorted(values)
-    p50, p90 = _rank(ordered, 50), _rank(ordered, 90)
+    p50, p90 = nearest_rank(ordered, 50), nearest_rank(ordered, 90)
     return {
         "n": len(ordered),
         "mean": sum(ordered) / len(ordered) / DAY if ordered else None,
@@ -74,7 +70,7 @@ class CrossBorderFold:
         self.listed: dict[str, _Listed] = {}
         self.abroad: dict[str, _Abroad] = {}
         self.filed: dict[str, tuple[str, str, int]] = {}  # application -> mechanism, route, at
-        self.approvals: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+        self.approvals = ApprovalSpans()
         self.decided: Counter[tuple[str, bool]] = Counter()
         self.waits: dict[str, list[int]] = {}
         self.cleared: dict[str, list[int]] = {}
@@ -146,19 +142,16 @@ class CrossBorderFold:
         self.waits.setdefault(mechanism, []).append(time - at)
         self.decided[(mechanism, body.approved)] += 1
         if body.approved:
-            key = (body.exporter, body.recipient, body.mechanism)
-            self.approvals.setdefault(key, []).append((body.valid_from, body.valid_until))
+            self.approvals.add(
+                body.exporter, body.recipient, body.mechanism, body.valid_from, body.valid_until
+            )
 
     def _used(self, deal: _Abroad, moved_at: int) -> list[str]:
         """The mechanism that met each requirement: one valid when the data moved."""
-        used = []
-        for group in deal.groups:
-            for mechanism in group:
-                spans = self.approvals.get((deal.provider, deal.buyer, mechanism), ())
-                if any(start <= moved_at < end for start, end in spans):
-                    used.append(mechanism)
-                    break
-        return used
+        found = (
+            self.approvals.meeting(deal.provider, deal.buyer, g, moved_at) for g in deal.groups
+        )
+        return [m for m in found if m is not None]
 
     def _on_settled(self, item: vocab.SettlementItem) -> None:
         deal = self.abroad.get(item.contract)

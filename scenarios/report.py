@@ -29,6 +29,7 @@ def _fen(value: int | None) -> str:
 def summary_table(result: RunResult) -> Table:
     """Key figures of a run, every one a fold over its ledger."""
     m = result.metrics
+    cb = m.crossborder
     table = Table(title=f"dxsim run: {result.scenario.run.name} (seed {result.scenario.run.seed})")
     table.add_column("stage / figure")
     table.add_column("value", justify="right")
@@ -51,6 +52,19 @@ def summary_table(result: RunResult) -> Table:
         ("trading: time to first trade (mean days)", _num(m.time_to_trade_days_mean, ".2f")),
         ("trading: rejected orders", f"{m.rejections:,} {dict(m.rejections_by_reason)}"),
         ("trading: cross-border contracts", f"{m.cross_border_trades:,}"),
+        (
+            "cross-border: delivered / refused / cancelled",
+            f"{cb['delivered_abroad']:,} / {sum(cb['refusals'].values()):,} / "
+            f"{cb['cancelled_abroad']:,}",
+        ),
+        (
+            "cross-border: approvals by mechanism",
+            ", ".join(f"{k} {v['approved']}" for k, v in cb["decisions"].items()) or "none",
+        ),
+        (
+            "cross-border: regulator backlog (max / mean)",
+            f"{cb['regulator_backlog_max']} / {_num(cb['regulator_backlog_time_mean'], '.1f')}",
+        ),
         ("operation: delivered / failed", f"{m.delivered:,} / {m.failed:,}"),
         ("operation: refunds", format_fen(m.refunds_fen)),
         ("operation: in escrow at end", f"{m.in_escrow:,} ({format_fen(m.escrow_balance_fen)})"),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import KeySecret, Store, audit, parse_leaf
+from marketplace.approvals import ApprovalSpans
 from marketplace.authorship import market_rules
 from marketplace.calendar import DAY_SECONDS, Calendar
 from marketplace.invariants import InvariantResult, check_invariants
@@ -164,7 +165,7 @@ class Sandbox:
         start = dt.date(1970, 1, 1)
         self.calendar = Calendar(start)
         contracts: dict[str, dict[str, Any]] = {}
-        approvals: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
+        approvals = ApprovalSpans()
         filed: dict[str, tuple[dict[str, Any], int]] = {}
         self._deliveries: list[Delivery] = []
         self._refusals: list[Refusal] = []
@@ -187,9 +188,13 @@ class Sandbox:
                         application, at = filed.pop(body["application"])
                         self._steps.append(self._step(application, at, body, time))
                         if body["approved"]:
-                            key = (body["exporter"], body["recipient"], body["mechanism"])
-                            span = (body["valid_from"], body["valid_until"])
-                            approvals.setdefault(key, []).append(span)
+                            approvals.add(
+                                body["exporter"],
+                                body["recipient"],
+                                body["mechanism"],
+                                body["valid_from"],
+                                body["valid_until"],
+                            )
                     elif kind == "operation.settlement":
                         for item in body["items"]:
                             deal = contracts.get(item["contract"])
@@ -208,18 +213,18 @@ class Sandbox:
         self,
         deal: dict[str, Any],
         item: dict[str, Any],
-        approvals: dict[tuple[str, str, str], list[tuple[int, int]]],
+        approvals: ApprovalSpans,
     ) -> Delivery:
         moved = item["moved_at"]
         requirements = tuple(tuple(r["any_of"]) for r in deal["requirements"])
+        exporter, recipient = deal["provider"], deal["buyer"]
         used = tuple(
             sorted(
                 {
                     m
                     for group in requirements
                     for m in group
-                    for start, end in approvals.get((deal["provider"], deal["buyer"], m), ())
-                    if start <= moved < end
+                    if approvals.covers(exporter, recipient, m, moved)
                 }
             )
         )

@@ -68,6 +68,7 @@ class Buyer(Participant[BuyerPopulation]):
             seen = PurchaseObservation(value, self.consider(category))
             choice = self.strategy.decide(seen)
             if choice is None:
+                self.exchange.trading.unmet(self.identity.id, category, value, seen.offers)
                 continue
             offer = next(o for o in seen.offers if o.listing == choice)
             order = Order(

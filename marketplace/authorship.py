@@ -15,6 +15,8 @@ against its model, then:
 ``rights.decision``        decides a pending application for its listing; an approval issues a
                            new certificate with ``valid_from <= valid_until``
 ``pricing.quote``          signed by the provider of the listing alone
+``trade.order``            signed by its buyer alone, for an existing listing; one id, once
+``trade.unmet``            signed by its buyer alone
 ``trade.contract``         signed by exactly the buyer and the provider it names, in that order;
                            the provider owns the listing, the certificate was issued for it, the
                            quote cited is a quote of that listing; one id, once
@@ -54,6 +56,8 @@ class MarketRules:
         self.certificates: dict[str, str] = {}  # certificate -> listing
         self.quotes: dict[int, str] = {}  # seq of a pricing.quote -> listing
         self.contracts: set[str] = set()
+        self.orders: dict[str, tuple[str, str]] = {}  # order at the desk -> buyer, listing
+        self.orders_done: set[str] = set()
         self.settled: set[str] = set()
         self.clearances: dict[str, vocab.ClearanceApplication] = {}  # pending applications
         self.cleared: set[str] = set()
@@ -166,6 +170,40 @@ class MarketRules:
             self.quotes[seq] = body.listing
         return problem
 
+    def _trade_order(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.OrderPlaced
+    ) -> str | None:
+        if signers != (body.buyer,):
+            return "an order is signed by its buyer alone"
+        problem = self._account(body.buyer, "buyer")
+        if problem is not None:
+            return problem
+        if body.listing not in self.listings:
+            return f"an order for listing {body.listing!r}, which was never listed"
+        if body.order in self.orders or body.order in self.orders_done:
+            return f"order {body.order!r} is placed twice"
+        self.orders[body.order] = (body.buyer, body.listing)
+        return None
+
+    def _trade_unmet(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.NeedUnmet
+    ) -> str | None:
+        if signers != (body.buyer,):
+            return "an unmet need is signed by its buyer alone"
+        return self._account(body.buyer, "buyer")
+
+    def _settles(self, order: str | None, buyer: str, listing: str) -> str | None:
+        """A contract or rejection settles the pending order it cites, of its buyer and listing."""
+        if order is None:
+            return None
+        placed = self.orders.pop(order, None)
+        if placed is None:
+            return f"cites order {order!r}, which is not waiting at the desk"
+        self.orders_done.add(order)
+        if placed != (buyer, listing):
+            return f"order {order!r} is {placed[0]}'s for {placed[1]}"
+        return None
+
     def _trade_contract(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Contract
     ) -> str | None:
@@ -187,12 +225,14 @@ class MarketRules:
         if body.contract in self.contracts:
             return f"contract {body.contract!r} is signed twice"
         self.contracts.add(body.contract)
-        return None
+        return self._settles(body.order, body.buyer, body.listing)
 
     def _trade_rejected(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.TradeRejected
     ) -> str | None:
-        return self._account(body.buyer, "buyer")
+        return self._account(body.buyer, "buyer") or self._settles(
+            body.order, body.buyer, body.listing
+        )
 
     def _operation_settlement(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Settlement

@@ -58,6 +58,8 @@ __all__ = [
     "Licence",
     "Listing",
     "MembershipFee",
+    "NeedUnmet",
+    "OrderPlaced",
     "PriceQuote",
     "RequirementTerms",
     "RightsApplication",
@@ -170,6 +172,34 @@ class PriceQuote(_Body):
     reason: str
 
 
+class OrderPlaced(_Body):
+    """Trading: a buyer's order, signed by the buyer when it arrives at the desk; the contract
+    (or the rejection) that settles it cites it, so desk waits and backlogs fold from the
+    ledger."""
+
+    order: str
+    buyer: str
+    listing: str
+    licence: Licence
+    duration_days: Annotated[int, Field(gt=0)]
+    destination: str = Field(min_length=2, max_length=2)
+    price_fen: Annotated[int, Field(gt=0)]  # the price the buyer saw and accepts
+    terms: TransferTerms = TransferTerms()
+
+
+class NeedUnmet(_Body):
+    """Trading: a buyer's need that found no acceptable offer (lost demand), signed by the
+    buyer. ``value_fen`` is research ground truth, like a contract's."""
+
+    buyer: str
+    category: str
+    offers_seen: NonNegative
+    certified_seen: NonNegative
+    cheapest_fen: NonNegative | None
+    value_fen: NonNegative
+    reason: Literal["no-offers", "none-certified", "none-worth-its-price"]
+
+
 class Contract(_Body):
     """Trading: a contract signed by both buyer and provider; the price moves into escrow.
 
@@ -193,6 +223,7 @@ class Contract(_Body):
     policy_rules: list[str] = []
     terms: TransferTerms = TransferTerms()
     facts: dict[str, Any] | None = None
+    order: str | None = None
     quote_seq: NonNegative
     ordered_at: NonNegative
     research: dict[str, int]
@@ -203,6 +234,7 @@ class TradeRejected(_Body):
 
     buyer: str
     listing: str
+    order: str | None = None
     reason: Literal[
         "no-certificate",
         "certificate-expired",
@@ -251,6 +283,8 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "rights.application": RightsApplication,
     "rights.decision": CertificateDecision,
     "pricing.quote": PriceQuote,
+    "trade.order": OrderPlaced,
+    "trade.unmet": NeedUnmet,
     "trade.contract": Contract,
     "trade.rejected": TradeRejected,
     "operation.settlement": Settlement,
@@ -278,7 +312,13 @@ AUTHORIZATION: dict[str, list[str]] = {
         "crossborder.application",
         "crossborder.decision",
     ],
-    "buyer": ["trade.contract", "crossborder.application", "crossborder.decision"],
+    "buyer": [
+        "trade.order",
+        "trade.unmet",
+        "trade.contract",
+        "crossborder.application",
+        "crossborder.decision",
+    ],
     "assessor": ["rights.decision"],
     "regulator": ["crossborder.decision"],
     "certifier": ["crossborder.decision"],

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from ledger import LedgerError, Store, parse_leaf
 from marketplace import entries as vocab
+from marketplace.backlog import Backlog
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
 from marketplace.errors import MarketError
 from marketplace.metrics_crossborder import CrossBorderFold
@@ -95,6 +96,15 @@ class Metrics:
     rights_backlog_max: int
     rights_backlog_mean: float | None  # sampled once per distinct entry time, after its entries
     rights_backlog_time_mean: float | None  # time-weighted over [0, last entry time]
+    orders: int
+    desk_wait_days_mean: float | None  # from an order's arrival to its contract or rejection
+    desk_wait_days_p50: float | None
+    desk_wait_days_p90: float | None
+    desk_backlog_max: int
+    desk_backlog_time_mean: float | None
+    unmet_needs: int  # needs that found no acceptable offer (lost demand)
+    unmet_by_reason: dict[str, int]
+    unmet_value_fen: int  # the buyers' values of those needs (research ground truth)
     trades: int
     volume_fen: int
     price_mean_fen: int | None
@@ -184,6 +194,9 @@ class LedgerFold:
         self._samples = self._sample_sum = self._sample_max = 0
         self._backlog_area = 0  # Σ applications waiting × seconds
         self.crossborder = CrossBorderFold()
+        self.orders: dict[str, int] = {}  # order waiting at the desk -> placed at
+        self.desk_waits: list[int] = []
+        self.desk = Backlog()
 
     def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
         """Fold one entry. Kinds outside the market vocabulary (``ledger.*``) are only counted.
@@ -244,7 +257,23 @@ class LedgerFold:
         if applied is not None:
             self.review_waits.append(time - applied)
 
+    def _on_trade_order(self, time: int, actor: str, body: vocab.OrderPlaced) -> None:
+        self.orders[body.order] = time
+        self.count["orders"]["placed"] += 1
+        self.desk.change(time, +1)
+
+    def _settle_order(self, time: int, order: str | None) -> None:
+        placed = self.orders.pop(order, None) if order is not None else None
+        if placed is not None:
+            self.desk_waits.append(time - placed)
+            self.desk.change(time, -1)
+
+    def _on_trade_unmet(self, time: int, actor: str, body: vocab.NeedUnmet) -> None:
+        self.count["unmet"][body.reason] += 1
+        self.count["fen"]["unmet"] += body.value_fen
+
     def _on_trade_contract(self, time: int, actor: str, body: vocab.Contract) -> None:
+        self._settle_order(time, body.order)
         self.deals[body.contract] = _Deal(
             body.listing, body.buyer, body.provider, body.price_fen, time, body.research
         )
@@ -257,6 +286,7 @@ class LedgerFold:
             self.count["corridor"][f"{origin}-{body.destination}"] += 1
 
     def _on_trade_rejected(self, time: int, actor: str, body: vocab.TradeRejected) -> None:
+        self._settle_order(time, body.order)
         self.count["rejection"][body.reason] += 1
 
     def _on_crossborder_decision(
@@ -296,6 +326,7 @@ class LedgerFold:
         count, fees, rights = self.count, self.count["fen"], self.count["rights"]
         decisions = rights["approvals"] + rights["rejections"]
         waits = sorted(self.review_waits)
+        desk = sorted(self.desk_waits)
         prices = sorted(deal.price for deal in self.deals.values())
         listed, traded = self.listed, self.first_trade
         to_trade = sorted(t - listed[k][0] for k, t in traded.items() if k in listed)
@@ -318,6 +349,15 @@ class LedgerFold:
             review_wait_days_p90=_days(nearest_rank(waits, 90)),
             rights_backlog_max=max(self._sample_max, waiting),
             rights_backlog_mean=(self._sample_sum + waiting) / samples if samples else None,
+            orders=count["orders"]["placed"],
+            desk_wait_days_mean=sum(desk) / len(desk) / DAY if desk else None,
+            desk_wait_days_p50=_days(nearest_rank(desk, 50)),
+            desk_wait_days_p90=_days(nearest_rank(desk, 90)),
+            desk_backlog_max=self.desk.peak,
+            desk_backlog_time_mean=self.desk.time_mean(self.last_time),
+            unmet_needs=sum(count["unmet"].values()),
+            unmet_by_reason=_sorted(count["unmet"]),
+            unmet_value_fen=fees["unmet"],
             rights_backlog_time_mean=self._backlog_area / self.last_time
             if self.last_time
             else None,

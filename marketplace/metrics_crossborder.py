@@ -19,6 +19,7 @@ from typing import Any
 
 from marketplace import entries as vocab
 from marketplace.approvals import ApprovalSpans
+from marketplace.backlog import Backlog
 from marketplace.exports import IntervalSet
 from marketplace.percentiles import nearest_rank
 
@@ -82,10 +83,7 @@ class CrossBorderFold:
         self.people: dict[tuple[str, int], tuple[IntervalSet, IntervalSet]] = {}
         self.important_abroad = 0
         self.important_without_assessment = 0
-        self._queued = 0  # applications waiting for a regulator or certifier
-        self._queued_max = 0
-        self._queued_area = 0
-        self._queued_since = 0
+        self.queue = Backlog()  # applications waiting for a regulator or certifier
 
     def feed(self, time: int, kind: str, body: Any) -> None:
         if kind == "operation.calendar":
@@ -119,18 +117,12 @@ class CrossBorderFold:
         elif kind == "crossborder.application":
             self.filed[body.application] = (body.mechanism, body.route, time)
             if body.route != "self":
-                self._queue(time, +1)
+                self.queue.change(time, +1)
         elif kind == "crossborder.decision":
             self._on_decision(time, body)
         elif kind == "operation.settlement":
             for item in body.items:
                 self._on_settled(item)
-
-    def _queue(self, time: int, change: int) -> None:
-        self._queued_area += self._queued * (time - self._queued_since)
-        self._queued_since = time
-        self._queued += change
-        self._queued_max = max(self._queued_max, self._queued)
 
     def _on_decision(self, time: int, body: vocab.ClearanceDecision) -> None:
         filed = self.filed.pop(body.application, None)
@@ -138,7 +130,7 @@ class CrossBorderFold:
             return
         mechanism, route, at = filed
         if route != "self":
-            self._queue(time, -1)
+            self.queue.change(time, -1)
         self.waits.setdefault(mechanism, []).append(time - at)
         self.decided[(mechanism, body.approved)] += 1
         if body.approved:
@@ -184,7 +176,6 @@ class CrossBorderFold:
 
     def figures(self, end: int) -> dict[str, Any]:
         """Every cross-border figure as plain JSON values (dict keys sorted)."""
-        area = self._queued_area + self._queued * max(0, end - self._queued_since)
         flows: dict[str, dict[str, dict[str, int]]] = {}
         for (corridor, mechanism, outcome), count in sorted(self.flows.items()):
             flows.setdefault(corridor, {}).setdefault(mechanism, {})[outcome] = count
@@ -211,9 +202,9 @@ class CrossBorderFold:
                 m: {"approved": self.decided[(m, True)], "refused": self.decided[(m, False)]}
                 for m in sorted({m for m, _a in self.decided})
             },
-            "regulator_backlog_max": self._queued_max,
-            "regulator_backlog_time_mean": area / end if end else None,
-            "regulator_backlog_end": self._queued,
+            "regulator_backlog_max": self.queue.peak,
+            "regulator_backlog_time_mean": self.queue.time_mean(end),
+            "regulator_backlog_end": self.queue.level,
             "exporter_years_over": over,
             "exporters_by_people": [
                 {"exporter": e, "year": y, "pi": pi, "sensitive": s} for (e, y), (pi, s) in top

@@ -104,6 +104,8 @@ class Order:
     value_fen: int  # the buyer's private value for this listing (research ground truth)
     price_fen: int  # the price the buyer saw and accepts; a higher price at matching is refused
     terms: TransferTerms = field(default_factory=TransferTerms)
+    order: str | None = None  # its id once placed on the ledger
+    placed_at: int | None = None  # when it was placed (sim seconds)
 
 
 @dataclass(slots=True)

@@ -10,19 +10,27 @@ delivery starts. A failing order is recorded as ``trade.rejected``, signed by th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import simpy
 
 from marketplace.config import TradingConfig
 from marketplace.crossborder_hook import GateDecision, TransferGate
-from marketplace.entries import ESCROW_ACCOUNT, Contract, RequirementTerms, TradeRejected
+from marketplace.entries import (
+    ESCROW_ACCOUNT,
+    Contract,
+    NeedUnmet,
+    OrderPlaced,
+    RequirementTerms,
+    TradeRejected,
+)
 from marketplace.errors import MarketError
 from marketplace.exports import ExportBook
 from marketplace.money import apply_bp
-from marketplace.state import ContractState, ListingState, Order
+from marketplace.state import ContractState, ListingState, Offer, Order
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
@@ -109,10 +117,56 @@ class Trading:
         self.rng = rng
         self.desk = simpy.Resource(exchange.env, capacity=config.capacity)
         self.contracts_signed = 0
+        self._orders = 0
+
+    def place(self, order: Order) -> Order:
+        """Record the buyer's order as it arrives (signed by the buyer); returns it with its id."""
+        exchange = self.exchange
+        listing = exchange.listings.get(order.listing)
+        if listing is None or listing.price_fen is None:
+            raise MarketError(f"{order.buyer} ordered {order.listing}, which is not on offer")
+        self._orders += 1
+        placed = replace(order, order=f"O{self._orders:07d}", placed_at=exchange.now_s())
+        body = OrderPlaced(
+            order=placed.order or "",
+            buyer=order.buyer,
+            listing=order.listing,
+            licence=order.licence,
+            duration_days=order.duration_days,
+            destination=order.destination,
+            price_fen=order.price_fen,
+            terms=order.terms,
+        )
+        exchange.record("trade.order", body, [exchange.identities[order.buyer]])
+        return placed
+
+    def unmet(self, buyer: str, category: str, value_fen: int, offers: Sequence[Offer]) -> None:
+        """Record a need that found no acceptable offer (lost demand), signed by the buyer."""
+        certified = [o for o in offers if o.certified]
+        reason: Literal["no-offers", "none-certified", "none-worth-its-price"] = (
+            "no-offers"
+            if not offers
+            else "none-certified"
+            if not certified
+            else "none-worth-its-price"
+        )
+        body = NeedUnmet(
+            buyer=buyer,
+            category=category,
+            offers_seen=len(offers),
+            certified_seen=len(certified),
+            cheapest_fen=min((o.price_fen for o in certified), default=None),
+            value_fen=value_fen,
+            reason=reason,
+        )
+        self.exchange.record("trade.unmet", body, [self.exchange.identities[buyer]])
 
     def purchase(self, order: Order) -> Generator[simpy.Event, Any, ContractState | None]:
-        """Process: match and check the order; returns the contract, or None if rejected."""
+        """Process: place the order, wait for the desk, match and check it; returns the
+        contract, or None if rejected."""
         exchange = self.exchange
+        if order.order is None:
+            order = self.place(order)
         with self.desk.request() as seat:
             yield seat
             yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
@@ -149,6 +203,10 @@ class Trading:
                 return None
         return self._contract(order, listing, price, cross_border, decision, facts, now)
 
+    @property
+    def orders_placed(self) -> int:
+        return self._orders
+
     def _contract(
         self,
         order: Order,
@@ -161,6 +219,7 @@ class Trading:
     ) -> ContractState:
         exchange = self.exchange
         assert listing.certificate is not None and listing.quote_seq is not None
+        ordered_at = now if order.placed_at is None else order.placed_at
         self.contracts_signed += 1
         contract_id = f"K{self.contracts_signed:07d}"
         fee = apply_bp(price, exchange.config.fees.supplier_fee_bp)
@@ -189,8 +248,9 @@ class Trading:
             policy_rules=list(decision.rules) if cross_border else [],
             terms=order.terms,
             facts=facts,
+            order=order.order,
             quote_seq=listing.quote_seq,
-            ordered_at=now,
+            ordered_at=ordered_at,
             research={
                 "buyer_value_fen": order.value_fen,
                 "provider_cost_fen": listing.spec.unit_cost_fen,
@@ -225,6 +285,7 @@ class Trading:
         body = TradeRejected(
             buyer=order.buyer,
             listing=order.listing,
+            order=order.order,
             reason=decision.outcome,  # type: ignore[arg-type]
             detail=detail,
             rules=list(decision.rules),
@@ -236,5 +297,11 @@ class Trading:
         self.exchange.record("trade.rejected", body, [self.exchange.operator])
 
     def _reject(self, order: Order, reason: Any, detail: str) -> None:
-        body = TradeRejected(buyer=order.buyer, listing=order.listing, reason=reason, detail=detail)
+        body = TradeRejected(
+            buyer=order.buyer,
+            listing=order.listing,
+            order=order.order,
+            reason=reason,
+            detail=detail,
+        )
         self.exchange.record("trade.rejected", body, [self.exchange.operator])

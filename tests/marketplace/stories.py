@@ -29,6 +29,7 @@ from marketplace.entries import (
     HostingCharge,
     Listing,
     MembershipFee,
+    OrderPlaced,
     PriceQuote,
     RequirementTerms,
     RightsApplication,
@@ -63,6 +64,7 @@ class Script:
     quotes: dict[str, int] = field(default_factory=dict)  # listing -> seq of its latest quote
     buyers: dict[str, str] = field(default_factory=dict)  # contract -> buyer
     applications: int = 0
+    orders: int = 0
 
     @classmethod
     def create(cls, path: Path, authorization: dict[str, list[str]] | None = None) -> Script:
@@ -152,8 +154,23 @@ class Script:
         required: Sequence[str] = (),
         value: int = 0,
         cost: int = 0,
+        ordered: float | None = None,
     ) -> int:
+        """The buyer's order (placed on day ``ordered``, by default ``day``), then the contract
+        that settles it."""
         provider = listing.split("/")[0]
+        self.orders += 1
+        order = f"O{self.orders:07d}"
+        placed = OrderPlaced(
+            order=order,
+            buyer=buyer,
+            listing=listing,
+            licence=licence,  # type: ignore[arg-type]
+            duration_days=365,
+            destination=destination,
+            price_fen=price,
+        )
+        self.record("trade.order", placed, day if ordered is None else ordered, buyer)
         body = Contract(
             contract=contract,
             listing=listing,
@@ -171,6 +188,7 @@ class Script:
                 if required
                 else []
             ),
+            order=order,
             quote_seq=self.quotes.get(listing, 0),
             ordered_at=round(day * DAY),
             research={"buyer_value_fen": value, "provider_cost_fen": cost},
@@ -291,7 +309,7 @@ def certified_market(path: Path, **create: Any) -> Script:
 def good_story(path: Path) -> Script:
     """The reference story; returns the open script (call ``close()``)."""
     s = certified_market(path)
-    s.contract("K1", "b1", 100_000, 8, licence="download", value=150_000, cost=20_000)
+    s.contract("K1", "b1", 100_000, 8, licence="download", value=150_000, cost=20_000, ordered=7.5)
     s.contract(
         "K2",
         "b2",
@@ -318,7 +336,7 @@ def good_story(path: Path) -> Script:
 
 
 EXPECTED: dict[str, Any] = {
-    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 1 + 2 + 1 + 1 + 1,
+    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 4 + 1 + 2 + 1 + 1 + 1,
     "entries_by_kind": {
         "account.open": 4,
         "crossborder.application": 1,
@@ -334,6 +352,7 @@ EXPECTED: dict[str, Any] = {
         "storage.hosting": 1,
         "storage.listing": 2,
         "trade.contract": 4,
+        "trade.order": 4,
         "trade.rejected": 1,
     },
     "days_simulated": 20.0,
@@ -348,9 +367,18 @@ EXPECTED: dict[str, Any] = {
     "review_wait_days_p50": 2.0,  # nearest rank: ceil(0.5 · 2) = 1st
     "review_wait_days_p90": 4.0,  # ceil(0.9 · 2) = 2nd
     "rights_backlog_max": 2,
-    # distinct times 0,1,3,5,6,8,9,10,12,14,20 with 0,2,1,0,... waiting
-    "rights_backlog_mean": 3 / 11,
+    # distinct times 0,1,3,5,6,7.5,8,9,10,12,14,20 with 0,2,1,0,... waiting
+    "rights_backlog_mean": 3 / 12,
     "rights_backlog_time_mean": (2 * 2 + 1 * 2) / 20,  # two for 2 days, one for 2, over 20
+    "orders": 4,
+    "desk_wait_days_mean": 0.5 / 4,  # K1 ordered on day 7.5, signed on day 8; the rest at once
+    "desk_wait_days_p50": 0.0,
+    "desk_wait_days_p90": 0.5,
+    "desk_backlog_max": 1,
+    "desk_backlog_time_mean": 0.5 / 20,  # one order waiting for half a day, over 20 days
+    "unmet_needs": 0,
+    "unmet_by_reason": {},
+    "unmet_value_fen": 0,
     "trades": 4,
     "volume_fen": 330_000,
     "price_mean_fen": 82_500,

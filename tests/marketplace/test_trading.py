@@ -167,6 +167,7 @@ def test_a_valid_order_is_a_contract_signed_by_buyer_and_provider(tmp_path: Path
         destination="CN",
         cross_border=False,
         requirements=[],
+        order="O0000001",
         quote_seq=listing.quote_seq or 0,
         ordered_at=3 * DAY,
         research={"buyer_value_fen": 4_000, "provider_cost_fen": 1_000},

@@ -1,14 +1,15 @@
 """``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run.
 
 ``python -m benchmarks`` runs the quick set (ledger 20k entries, market ×1 and ×10 with a
-profile split, cross-border decisions/s of every built-in policy pack);
+profile split, cross-border decisions/s of every built-in policy pack, replay entries/s plain
+and verified);
 ``python -m benchmarks.ledger_bench --million 1000000`` and
 ``python -m benchmarks.market_bench --scales 100`` give the large figures.
 """
 
 from __future__ import annotations
 
-from benchmarks import crossborder_bench, ledger_bench, market_bench
+from benchmarks import crossborder_bench, ledger_bench, market_bench, replay_bench
 from benchmarks.report import print_results
 
 
@@ -16,6 +17,7 @@ def main() -> None:
     print_results("ledger", ledger_bench.main([]))
     print_results("market", market_bench.main(["--scales", "1", "10", "--profile"]))
     print_results("crossborder", crossborder_bench.main([]))
+    print_results("replay", replay_bench.main([]))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ from ledger.store import EntryRow, Store
 
 __all__ = [
     "AuditReport",
+    "Checked",
     "DomainCheck",
     "DomainFactory",
     "Finding",
@@ -214,6 +215,7 @@ def audit(
     chunk: int = 2048,
     domain: DomainFactory | None = None,
     witness: Checkpoint | None = None,
+    on_entry: Callable[[Checked], None] | None = None,
 ) -> AuditReport:
     """Verify the ledger at ``target`` completely, without changing it.
 
@@ -227,6 +229,10 @@ def audit(
         domain: makes the domain's checker of the whole log (see :data:`DomainFactory`).
         witness: a checkpoint kept outside the ledger (already opened with the log's key): the
             ledger must reproduce its root at its size.
+        on_entry: called with each entry, in seq order, once it is verified: its signatures and
+            rules checked and its leaf hash confirmed by the back-link the next entry signed (the
+            last entry once the scan ends). An entry found bad is never passed: the report's
+            ``first_bad`` names it. ``dxsim replay --verify`` shows entries through this.
 
     Raises:
         StoreError: the target is not a readable dxsim ledger.
@@ -236,7 +242,7 @@ def audit(
     started = clock.perf_counter()
     store = target if isinstance(target, Store) else Store(target)
     try:
-        return _Audit(store, threads, chunk, domain, started).run(verifier_key, witness)
+        return _Audit(store, threads, chunk, domain, started, on_entry).run(verifier_key, witness)
     finally:
         if not isinstance(target, Store):
             store.close()
@@ -250,7 +256,9 @@ class _Audit:
         chunk: int,
         domain: DomainFactory | None,
         started: float,
+        on_entry: Callable[[Checked], None] | None = None,
     ) -> None:
+        self.on_entry = on_entry
         self.store, self.threads, self.chunk = store, threads, chunk
         self.domain_factory, self.started = domain, started
         self.tree = MerkleTree(leaf_hashes=lambda a, b: [])  # the audit never asks for proofs
@@ -313,6 +321,8 @@ class _Audit:
         self.domain = self.domain_factory(genesis.authorization) if self.domain_factory else None
         self._queue_checkpoints(genesis, witness)
         first_bad = self._scan()
+        if first_bad is None and self.on_entry is not None and self.last is not None:
+            self.on_entry(self.last)  # nothing follows it to confirm its hash: the scan did
         if first_bad is None:
             first_bad = self._whole_log(genesis)
         return self._report(genesis, first_bad)
@@ -400,6 +410,8 @@ class _Audit:
                     )
                 reason = f"does not match the back-link signed in entry {seq}: altered"
                 return Finding(seq - 1, self.last.kind, self.last.actor, reason)
+            if self.on_entry is not None and self.last is not None:
+                self.on_entry(self.last)  # its leaf hash is confirmed by this entry's back-link
             if self.closed_at is not None:
                 reason = f"an entry after the log was closed at seq {self.closed_at}"
                 return Finding(seq, entry.kind, entry.actor, reason)

@@ -20,8 +20,10 @@ import typer
 from scenarios.cli_check import register as register_check_command
 from scenarios.cli_compare import register as register_compare_command
 from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, one_line_errors
+from scenarios.cli_inspect import register as register_inspect_command
 from scenarios.cli_ledger import register as register_ledger_commands
 from scenarios.cli_policy import register as register_policy_commands
+from scenarios.cli_replay import register as register_replay_command
 from scenarios.cli_run import register as register_run_commands
 from scenarios.keys import find_key_secret
 from scenarios.synthetic import write_synthetic
@@ -40,6 +42,8 @@ register_run_commands(app)
 register_check_command(app)
 register_policy_commands(app)
 register_compare_command(app)
+register_replay_command(app)
+register_inspect_command(app)
 
 
 @app.callback()

@@ -144,9 +144,11 @@ def check(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Recompute a run's metrics and invariants from its ledger and compare them with
-    metrics.json, invariants.json and run.json. Exit 0 when they all match, 1 when anything
-    differs or an invariant is broken, 4 when the run or its log is incomplete."""
+    """Re-derive a run's metrics and invariants from its ledger and compare.
+
+    Compares with metrics.json, invariants.json and run.json. Exit 0 when they all match, 1
+    when anything differs or an invariant is broken, 4 when the run or its log is incomplete.
+    """
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such run directory")
     report, manifest, problems, invariants = compare_files(run_dir)

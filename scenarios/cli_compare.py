@@ -76,8 +76,11 @@ def compare_command(
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Run a scenario under each policy on common random numbers and print each headline
-    figure's means and the paired difference to the first policy with a 95 % CI."""
+    """Compare policies on common random numbers, with paired 95 % confidence intervals.
+
+    Runs the scenario under each policy for the same seeds and prints each headline figure's
+    means and the paired difference to the first policy.
+    """
     if len(policy) < 2:
         raise UserError("give at least two --policy packs to compare")
     for name in policy:

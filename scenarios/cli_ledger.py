@@ -80,9 +80,11 @@ def verify(
     threads: Annotated[int, typer.Option(min=1, max=64, help="Verifier threads.")] = 2,
     as_json: AsJson = False,
 ) -> None:
-    """Verify every row, signature, authorization, checkpoint and rule of record; name the
-    first bad entry. Exit 0 ok, 1 does not verify, 2 bad input, 4 verifies but the log is not
-    closed (or the run directory is incomplete)."""
+    """Verify every row, signature, authorization, checkpoint and rule of record.
+
+    Names the first bad entry. Exit 0 ok, 1 does not verify, 2 bad input, 4 verifies but the
+    log is not closed (or the run directory is incomplete).
+    """
     store, manifest = open_target(target)
     try:
         witness = _witness(store, checkpoint, key)

@@ -125,8 +125,10 @@ def replay(
         bool, typer.Option("--no-live", help="Plain lines (the default when not a terminal).")
     ] = False,
 ) -> None:
-    """Replay a run's trades as a tape: live (keys: space pause, +/- speed, n next, / filter,
-    q quit) or as plain lines."""
+    """Replay a run's ledger as a tape, live in the terminal or as plain lines.
+
+    Keys of the live view: space pause/resume, + and - speed, n next entry, / filter, q quit.
+    """
     location = ledger_location(target)
     Store(location).close()  # a missing or foreign ledger is bad input, before anything starts
     flt = Filter(

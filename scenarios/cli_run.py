@@ -215,7 +215,9 @@ def run(
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file without running it."""
     loaded, _source = _load(scenario)
-    kinds = ", ".join(f"{p.count} {p.kind}s" for p in loaded.population)
+    kinds = ", ".join(
+        f"{p.count} {p.kind}s" + (f" ({p.name})" if p.name else "") for p in loaded.population
+    )
     sys.stdout.write(
         f"OK  {loaded.run.name}: {kinds}; {loaded.run.days:g} days, seed {loaded.run.seed}\n"
     )

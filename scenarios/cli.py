@@ -22,6 +22,7 @@ from scenarios.cli_compare import register as register_compare_command
 from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, one_line_errors
 from scenarios.cli_ledger import register as register_ledger_commands
 from scenarios.cli_policy import register as register_policy_commands
+from scenarios.cli_report import register as register_report_commands
 from scenarios.cli_run import register as register_run_commands
 from scenarios.keys import find_key_secret
 from scenarios.synthetic import write_synthetic
@@ -40,6 +41,7 @@ register_run_commands(app)
 register_check_command(app)
 register_policy_commands(app)
 register_compare_command(app)
+register_report_commands(app)
 
 
 @app.callback()

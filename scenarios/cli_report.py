@@ -1,0 +1,148 @@
+"""``dxsim report`` and ``dxsim export``: a run's ledger as a readable report, or as tables.
+
+Both read the ledger alone, read-only (``Store(ledger_location(run_dir))``), and fold it once
+(:func:`marketplace.timeseries.fold_series`); neither verifies it — ``dxsim verify`` and
+``dxsim check`` do — but a ledger whose entries do not parse is refused with exit 1. They write
+into a new directory (``RUN_DIR/report``, ``RUN_DIR/export`` by default) under the rule of
+:mod:`scenarios.outdir`: ``--force`` replaces only the files a previous report or export wrote.
+A run marked incomplete or failed is still reported (that is when one wants to look), with a
+warning and exit 4.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger import Store
+from marketplace.errors import MarketError
+from marketplace.metrics import Metrics
+from marketplace.timeseries import TimeSeries, fold_series
+from scenarios.cli_errors import EXIT_FAILED, EXIT_INCOMPLETE, UserError, fail, one_line_errors
+from scenarios.export import export_ledger, planned_files
+from scenarios.export_tables import FORMATS
+from scenarios.outdir import OutputDir
+from scenarios.rundir import RunManifest, ledger_location, read_manifest
+
+__all__ = ["RunData", "read_run", "register"]
+
+RunDirArg = Annotated[Path, typer.Argument(help="A run directory (from dxsim run).")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write into an existing directory, replacing only the files a previous run of "
+        "this command wrote there.",
+    ),
+]
+
+
+def _manifest(run_dir: Path) -> RunManifest:
+    if not run_dir.exists():
+        raise UserError(f"{run_dir}: no such run directory")
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: not a directory; give a run directory")
+    manifest = read_manifest(run_dir)
+    if manifest is None:
+        raise UserError(f"{run_dir} is not a dxsim run directory (no run.json)")
+    return manifest
+
+
+def _open_store(run_dir: Path) -> Store:
+    return Store(ledger_location(run_dir))  # read-only: a reader never changes a ledger
+
+
+class RunData:
+    """One run as a report needs it: where it is, its manifest, and its folds."""
+
+    def __init__(self, run_dir: Path, manifest: RunManifest, metrics: Metrics, series: TimeSeries):
+        self.run_dir, self.manifest, self.metrics, self.series = run_dir, manifest, metrics, series
+
+    @property
+    def label(self) -> str:
+        return self.run_dir.resolve().name or str(self.run_dir)
+
+
+def read_run(run_dir: Path) -> RunData:
+    """Fold one run's ledger (read-only) into its metrics and time series.
+
+    Raises:
+        UserError: not a run directory, or its ledger cannot be read.
+        marketplace.MarketError: an entry does not parse.
+    """
+    manifest = _manifest(run_dir)
+    store = _open_store(run_dir)
+    try:
+        metrics, series = fold_series(store)
+    finally:
+        store.close()
+    return RunData(run_dir, manifest, metrics, series)
+
+
+def _warn_incomplete(runs: list[RunManifest], names: list[Path]) -> bool:
+    unfinished = [(n, m) for n, m in zip(names, runs, strict=True) if m.status != "complete"]
+    for name, manifest in unfinished:
+        sys.stderr.write(
+            f"dxsim: warning: {name} is marked {manifest.status}"
+            f"{f' ({manifest.error})' if manifest.error else ''}; its ledger may stop early\n"
+        )
+    return bool(unfinished)
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise UserError(
+            "--format parquet needs pyarrow: pip install 'dxsim[export]' (or use csv, jsonl)"
+        ) from exc
+
+
+@one_line_errors
+def export(
+    run_dir: RunDirArg,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Table format: csv, parquet or jsonl.")
+    ] = "csv",
+    out: Annotated[
+        Path | None, typer.Option(help="Directory to write (default: RUN_DIR/export).")
+    ] = None,
+    force: ForceOption = False,
+) -> None:
+    """Export a run's ledger as tidy tables: entries.<ext> (one row per entry), one table per
+    entry kind with its body's fields as columns, metrics.<ext> (every figure of metrics.json,
+    long) and timeseries.<ext> (the per-day folds). Money is integer fen, time sim-seconds."""
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r}: unknown format; allowed: {', '.join(FORMATS)}")
+    if fmt == "parquet":
+        _require_pyarrow()
+    manifest = _manifest(run_dir)
+    target = out if out is not None else run_dir / "export"
+    store = _open_store(run_dir)
+    started = time.perf_counter()
+    try:
+        written = OutputDir.open(target, what="export", force=force, planned=planned_files(fmt))
+        try:
+            rows = export_ledger(store, written, fmt)
+        except MarketError as exc:
+            fail(f"{run_dir}: the ledger cannot be folded: {exc}", EXIT_FAILED)
+    finally:
+        store.close()
+    written.finish(
+        run=str(run_dir), run_status=manifest.status, root=manifest.root, tables=fmt, rows=rows
+    )
+    seconds = time.perf_counter() - started
+    sys.stdout.write(
+        f"wrote {len(rows)} {fmt} tables ({rows.get('entries', 0):,} entries) to {target} "
+        f"in {seconds:.1f} s\n"
+    )
+    if _warn_incomplete([manifest], [run_dir]):
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)

@@ -11,6 +11,7 @@ warning and exit 4.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -144,5 +145,85 @@ def export(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
+def _require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise UserError("dxsim report needs matplotlib: pip install 'dxsim[plots]'") from exc
+
+
+def _scenario_name(run_dir: Path) -> str:
+    """The scenario's name from ``scenario.json`` (the report says "?" if it is unreadable)."""
+    try:
+        data = json.loads((run_dir / "scenario.json").read_text(encoding="utf-8"))
+        return str(data["run"]["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "?"
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Short names for the runs: their directory names, or their paths when those clash."""
+    names = [p.resolve().name or str(p) for p in paths]
+    return names if len(set(names)) == len(names) else [str(p) for p in paths]
+
+
+@one_line_errors
+def report(
+    run_dir: RunDirArg,
+    compare: Annotated[
+        Path | None,
+        typer.Option("--compare", help="A second run directory, set beside the first."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory to write (default: RUN_DIR/report).")
+    ] = None,
+    force: ForceOption = False,
+) -> None:
+    """Write report.md and a self-contained report.html (PNGs embedded) with plots of prices,
+    volume per stage, time to trade, backlogs, cross-border flows, concentration and fees,
+    every one a fold over the run's ledger; with --compare, two runs side by side."""
+    from scenarios.report_doc import ReportRun, render_html, render_markdown
+    from scenarios.report_plots import RunView, draw_all
+
+    _require_matplotlib()
+    paths = [run_dir] if compare is None else [run_dir, compare]
+    try:
+        runs = [read_run(path) for path in paths]
+    except MarketError as exc:
+        fail(f"the ledger cannot be folded: {exc}", EXIT_FAILED)
+    labels = _labels(paths)
+    target = out if out is not None else run_dir / "report"
+    views = [RunView(label, r.metrics, r.series) for label, r in zip(labels, runs, strict=True)]
+    plots, notes = draw_all(views)
+    documents = ["report.md", "report.html"]
+    written = OutputDir.open(
+        target, what="report", force=force, planned=[*documents, *(p.name for p in plots)]
+    )
+    for plot in plots:
+        written.file(plot.name).write_bytes(plot.png)
+    described = [
+        ReportRun(
+            label,
+            str(r.run_dir),
+            _scenario_name(r.run_dir),
+            r.manifest.seed,
+            r.manifest.status,
+            r.manifest.root,
+            r.manifest.statements,
+            r.metrics,
+        )
+        for label, r in zip(labels, runs, strict=True)
+    ]
+    written.file("report.md").write_text(render_markdown(described, plots, notes), "utf-8")
+    written.file("report.html").write_text(render_html(described, plots, notes), "utf-8")
+    written.finish(runs=[str(p) for p in paths], roots=[r.manifest.root for r in runs])
+    sys.stdout.write(
+        f"wrote {target / 'report.md'}, {target / 'report.html'} and {len(plots)} plots\n"
+    )
+    if _warn_incomplete([r.manifest for r in runs], paths):
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(report)
     app.command()(export)

@@ -183,7 +183,7 @@ def report(
     volume per stage, time to trade, backlogs, cross-border flows, concentration and fees,
     every one a fold over the run's ledger; with --compare, two runs side by side."""
     from scenarios.report_doc import ReportRun, render_html, render_markdown
-    from scenarios.report_plots import RunView, draw_all
+    from scenarios.report_plots import PLOT_NAMES, RunView, draw_all
 
     _require_matplotlib()
     paths = [run_dir] if compare is None else [run_dir, compare]
@@ -193,12 +193,11 @@ def report(
         fail(f"the ledger cannot be folded: {exc}", EXIT_FAILED)
     labels = _labels(paths)
     target = out if out is not None else run_dir / "report"
+    written = OutputDir.open(  # refuses before the (slow) drawing
+        target, what="report", force=force, planned=["report.md", "report.html", *PLOT_NAMES]
+    )
     views = [RunView(label, r.metrics, r.series) for label, r in zip(labels, runs, strict=True)]
     plots, notes = draw_all(views)
-    documents = ["report.md", "report.html"]
-    written = OutputDir.open(
-        target, what="report", force=force, planned=[*documents, *(p.name for p in plots)]
-    )
     for plot in plots:
         written.file(plot.name).write_bytes(plot.png)
     described = [

@@ -26,9 +26,19 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["Plot", "RunView", "draw_all"]
+__all__ = ["PLOT_NAMES", "Plot", "RunView", "draw_all"]
 
 DPI = 110
+#: Every file a report may draw, in the report's order.
+PLOT_NAMES = (
+    "prices.png",
+    "volume.png",
+    "time_to_trade.png",
+    "backlogs.png",
+    "crossborder_flows.png",
+    "concentration.png",
+    "fees.png",
+)
 STYLES = ("-", "--")  # run 1, run 2 when overlaid
 STAGES = {  # stage counts -> panel title, in the order of the chain
     ("listings",): "listings",
@@ -486,4 +496,5 @@ def draw_all(runs: Sequence[RunView]) -> tuple[list[Plot], list[str]]:
             notes.append(absent)
         else:
             plots.append(plot)
+    assert all(plot.name in PLOT_NAMES for plot in plots)
     return plots, notes

@@ -2,33 +2,39 @@
 
 Every plot reads :class:`marketplace.timeseries.TimeSeries` and :class:`marketplace.metrics.Metrics`
 only, so it shows what the ledger says. Money is drawn in yuan (fen / 100), time in sim-days;
-every plot has a title, labelled axes with units and a legend. Series are summed per week (per
-day for runs of 60 days or less), which is what keeps a 180-day run readable. With two runs, a
-plot either overlays them (backlogs, concentration, time to trade: one line style per run) or
-sets them side by side on shared axes (prices, volumes, fees, flows: one column per run).
+every plot has a title, labelled axes with units and a legend. Daily series are grouped per week
+(per day for runs of 60 days or less) and drawn as rates per day, which keeps a 180-day run
+readable and the end of a run honest. With two runs a plot overlays them, one line style per
+run (volumes, time to trade, backlogs, concentration, fees), or sets them side by side on shared
+axes, one column per run (prices, cross-border flows), where overlaying would tangle the lines.
+Stages with different scales get panels of their own.
 
-matplotlib is the ``plots`` extra and is imported only here, when a report is drawn, through
-``matplotlib.figure.Figure`` and the Agg canvas (no pyplot, no global state, no display).
+matplotlib is the ``plots`` extra, imported only when a report is drawn
+(:mod:`scenarios.report_canvas`).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from marketplace.metrics import Metrics
 from marketplace.money import FEN_PER_YUAN
 from marketplace.timeseries import BACKLOGS, DailyPrices, TimeSeries
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+from scenarios.report_canvas import (
+    STYLES,
+    Bins,
+    Plot,
+    RunView,
+    compact_yuan,
+    figure_grid,
+    legend,
+    palette_for,
+    png_bytes,
+    yuan_axis,
+)
 
 __all__ = ["PLOT_NAMES", "Plot", "RunView", "draw_all"]
 
-DPI = 110
 #: Every file a report may draw, in the report's order.
 PLOT_NAMES = (
     "prices.png",
@@ -39,7 +45,6 @@ PLOT_NAMES = (
     "concentration.png",
     "fees.png",
 )
-STYLES = ("-", "--")  # run 1, run 2 when overlaid
 STAGES = {  # stage counts -> panel title, in the order of the chain
     ("listings",): "listings",
     ("rights_applications",): "rights applications",
@@ -59,125 +64,21 @@ BACKLOG_TITLES = {
 FEE_LABELS = {"supplier": "supplier fees", "membership": "membership", "hosting": "hosting"}
 
 
-@dataclass(frozen=True)
-class RunView:
-    """What the plots need of one run."""
-
-    label: str
-    metrics: Metrics
-    series: TimeSeries
-
-
-@dataclass(frozen=True)
-class Plot:
-    """One drawn plot: its file name, title, a caption saying how to read it, and the PNG."""
-
-    name: str
-    title: str
-    caption: str
-    png: bytes
-
-
-@dataclass(frozen=True)
-class _Bins:
-    """Days grouped into bins of ``width`` over a run of ``span`` days (its last entry's
-    time): per week for long runs, per day for runs of 60 days or less. The last bin ends at
-    ``span``, takes in a tail shorter than half a bin and the entries at that very instant, and
-    rates divide by each bin's true length, so the end of a run is not drawn as a dip or a
-    spike."""
-
-    width: int
-    span: float
-
-    @classmethod
-    def of(cls, runs: Sequence[RunView], run: RunView) -> _Bins:
-        longest = max(r.metrics.days_simulated for r in runs)
-        return cls(1 if longest <= 60 else 7, max(run.metrics.days_simulated, 1e-9))
-
-    @property
-    def unit(self) -> str:
-        return "day" if self.width == 1 else "week"
-
-    @property
-    def count(self) -> int:
-        return max(1, round(self.span / self.width))  # a short tail joins the last bin
-
-    def starts(self) -> list[int]:
-        return [i * self.width for i in range(self.count)]
-
-    def sums(self, values: Sequence[float]) -> list[float]:
-        totals = [0.0] * self.count
-        for day, value in enumerate(values):
-            totals[min(day // self.width, self.count - 1)] += value
-        return totals
-
-    def per_day(self, values: Sequence[float]) -> list[float]:
-        """The mean per day over each bin."""
-        ends = [(i + 1) * self.width for i in range(self.count - 1)] + [self.span]
-        return [
-            total / max(end - i * self.width, 1e-9)
-            for i, (total, end) in enumerate(zip(self.sums(values), ends, strict=True))
-        ]
-
-    def rate_label(self, what: str) -> str:
-        return f"{what} per day" + (" (weekly mean)" if self.width > 1 else "")
-
-
-def _yuan_axis(ax: Axes) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"¥{v:,.0f}"))
-
-
-def _figure(
-    rows: int, cols: int, *, height: float = 3.2, width: float = 10.0, sharey: bool = True
-) -> tuple[Figure, list[list[Axes]]]:
-    """A figure of ``rows`` x ``cols`` axes on the Agg canvas (columns share x; rows share y
-    unless ``sharey`` is false)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, 0.9 + height * rows), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(
-        rows, cols, squeeze=False, sharex="col", sharey="row" if sharey else False
-    )
-    return figure, [list(row) for row in axes]
-
-
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def _colours(keys: Sequence[str]) -> dict[str, Any]:
-    from matplotlib import colormaps
-
-    palette = colormaps["tab10"]
-    return {key: palette(i % 10) for i, key in enumerate(keys)}
-
-
-def _legend(ax: Axes, **options: Any) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", framealpha=0.85, edgecolor="none", **options)
-
-
 # -- the plots ----------------------------------------------------------------------------------
 def _prices(runs: Sequence[RunView]) -> Plot | None:
     if not any(r.metrics.trades for r in runs):
         return None
-    unit = _Bins.of(runs, runs[0]).unit
-    figure, grid = _figure(2, len(runs))
+    unit = Bins.of(runs, runs[0]).unit
+    figure, grid = figure_grid(2, len(runs))
     tables: tuple[tuple[str, Callable[[TimeSeries], dict[str, DailyPrices]]], ...] = (
         ("category", lambda s: s.prices_by_category),
         ("pricing mechanism", lambda s: s.prices_by_mechanism),
     )
     for row, (by, table) in enumerate(tables):
         keys = sorted({k for r in runs for k in table(r.series)})
-        colours = _colours(keys)
+        colours = palette_for(keys)
         for col, run in enumerate(runs):
-            ax, bins = grid[row][col], _Bins.of(runs, run)
+            ax, bins = grid[row][col], Bins.of(runs, run)
             for key, cell in table(run.series).items():
                 trades, volume = bins.sums(cell.trades), bins.sums(cell.volume_fen)
                 points = [
@@ -190,10 +91,10 @@ def _prices(runs: Sequence[RunView]) -> Plot | None:
                     ax.plot(xs, ys, marker="o", markersize=3, color=colours[key], label=key)
             ax.set_title(f"{run.label}: by {by}" if len(runs) > 1 else f"by {by}")
             ax.set_ylabel(f"mean price per {unit} (yuan)")
-            _yuan_axis(ax)
+            yuan_axis(ax)
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
-            _legend(ax, ncols=3 if len(keys) > 4 else 1, loc="lower left")
+            legend(ax, ncols=3 if len(keys) > 4 else 1, loc="lower left")
         for col in range(len(runs)):
             grid[1][col].set_xlabel(f"sim-day (start of each {unit})")
     figure.suptitle("Contract prices over time, by category and by pricing mechanism")
@@ -203,17 +104,17 @@ def _prices(runs: Sequence[RunView]) -> Plot | None:
         f"Mean contract price per {unit} in yuan, by the listing's category (top) and by "
         f"the mechanism of the quote each contract accepted (bottom); a {unit} without a "
         "contract is left out.",
-        _png(figure),
+        png_bytes(figure),
     )
 
 
 def _volumes(runs: Sequence[RunView]) -> Plot:
-    figure, grid = _figure(2, 4, height=2.6, width=12.0, sharey=False)
-    bins = _Bins.of(runs, runs[0])
+    figure, grid = figure_grid(2, 4, height=2.6, width=12.0, sharey=False)
+    bins = Bins.of(runs, runs[0])
     for i, (stages, label) in enumerate(STAGES.items()):
         ax = grid[i // 4][i % 4]
         for j, run in enumerate(runs):
-            mine = _Bins.of(runs, run)
+            mine = Bins.of(runs, run)
             daily = [sum(v) for v in zip(*(run.series.counts[s] for s in stages), strict=True)]
             ax.plot(
                 mine.starts(),
@@ -250,7 +151,7 @@ def _volumes(runs: Sequence[RunView]) -> Plot:
         + ": listings stored, rights applications, orders placed, contracts signed, orders "
         "rejected, buyers' needs left unmet (no acceptable offer), deliveries settled, and "
         "deliveries that failed or were cancelled (refunded). Each panel has its own scale.",
-        _png(figure),
+        png_bytes(figure),
     )
 
 
@@ -258,7 +159,7 @@ def _time_to_trade(runs: Sequence[RunView]) -> Plot | None:
     samples = [r.series.time_to_trade_days for r in runs]
     if not any(samples):
         return None
-    figure, grid = _figure(1, 1, height=4.0, width=9.0)
+    figure, grid = figure_grid(1, 1, height=4.0, width=9.0)
     ax = grid[0][0]
     top = max(max(s) for s in samples if s)
     bins = [top * i / 30 for i in range(31)] if top > 0 else [0.0, 1.0]
@@ -278,21 +179,21 @@ def _time_to_trade(runs: Sequence[RunView]) -> Plot | None:
     ax.set_xlabel("days from listing to first contract")
     ax.set_ylabel("listings")
     ax.grid(alpha=0.3)
-    _legend(ax)
+    legend(ax)
     figure.suptitle("Time to trade: how long a listing waited for its first contract")
     return Plot(
         "time_to_trade.png",
         "Time to trade",
         "Distribution over the listings that traded of the days from listing to first "
         "contract (listings never traded are not shown; see the figures table).",
-        _png(figure),
+        png_bytes(figure),
     )
 
 
 def _backlogs(runs: Sequence[RunView]) -> Plot:
     from matplotlib.ticker import MaxNLocator
 
-    figure, grid = _figure(2, 2, height=3.0, sharey=False)
+    figure, grid = figure_grid(2, 2, height=3.0, sharey=False)
     for i, stage in enumerate(BACKLOGS):
         ax = grid[i // 2][i % 2]
         for j, run in enumerate(runs):
@@ -311,7 +212,7 @@ def _backlogs(runs: Sequence[RunView]) -> Plot:
         ax.set_ylabel("waiting at end of day")
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        _legend(ax, loc="upper left")
+        legend(ax, loc="upper left")
     for ax in grid[1]:
         ax.set_xlabel("sim-day")
     figure.suptitle("Backlogs per stage over time")
@@ -320,13 +221,13 @@ def _backlogs(runs: Sequence[RunView]) -> Plot:
         "Backlogs per stage",
         "How many items each queue held at the end of each sim-day (the legend gives the "
         "peak within any day). Each panel has its own scale.",
-        _png(figure),
+        png_bytes(figure),
     )
 
 
 def _mechanism_colours(mechanisms: Sequence[str]) -> dict[str, Any]:
     """'none' light grey and 'refused' black, so the mechanisms' colours stand out."""
-    colours = _colours([m for m in mechanisms if m not in ("none", "refused")])
+    colours = palette_for([m for m in mechanisms if m not in ("none", "refused")])
     return {**colours, "none": "#c8c8c8", "refused": "#202020"}
 
 
@@ -339,7 +240,7 @@ def _flows(runs: Sequence[RunView]) -> Plot | None:
     mechanisms = [*(["none"] if "none" in found else []), *sorted(found - {"none", "refused"})]
     mechanisms += ["refused"] if "refused" in found else []
     colours = _mechanism_colours(mechanisms)
-    figure, grid = _figure(1, len(runs), height=max(3.0, 0.3 * len(corridors) + 1.0))
+    figure, grid = figure_grid(1, len(runs), height=max(3.0, 0.3 * len(corridors) + 1.0))
     widest = max(
         sum(sum(by.values()) for by in f.get(c, {}).values()) for f in flows for c in corridors
     )
@@ -373,14 +274,14 @@ def _flows(runs: Sequence[RunView]) -> Plot | None:
         "Settled cross-border contracts (delivered, failed or cancelled) per corridor, split "
         "by the mechanism that cleared each transfer ('none': no mechanism was required; "
         "'refused': a required mechanism was refused and the contract cancelled and refunded).",
-        _png(figure),
+        png_bytes(figure),
     )
 
 
 def _concentration(runs: Sequence[RunView]) -> Plot:
     from matplotlib.ticker import FuncFormatter
 
-    figure, grid = _figure(1, 2, height=3.8, sharey=False)
+    figure, grid = figure_grid(1, 2, height=3.8, sharey=False)
     for ax, name, label in ((grid[0][0], "hhi", "HHI (0-10,000)"), (grid[0][1], "gini", "Gini")):
         for j, run in enumerate(runs):
             values = getattr(run.series, name)
@@ -395,30 +296,23 @@ def _concentration(runs: Sequence[RunView]) -> Plot:
         if name == "hhi":
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
         ax.grid(alpha=0.3)
-        _legend(ax)
+        legend(ax)
     figure.suptitle("Concentration of provider revenue over time")
     return Plot(
         "concentration.png",
         "Concentration",
         "Herfindahl-Hirschman index (left; above 1,800 is highly concentrated in the 2023 US "
         "Merger Guidelines) and Gini coefficient (right) of providers' cumulative revenue.",
-        _png(figure),
+        png_bytes(figure),
     )
-
-
-def _compact_yuan(value: float) -> str:
-    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"¥{value / size:,.3g}{suffix}"
-    return f"¥{value:,.0f}"
 
 
 def _fees(runs: Sequence[RunView]) -> Plot:
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    figure, grid = _figure(1, 2, height=4.0, sharey=False)
+    figure, grid = figure_grid(1, 2, height=4.0, sharey=False)
     left, right = grid[0]
-    colours = _colours(list(FEE_LABELS))
+    colours = palette_for(list(FEE_LABELS))
     for j, run in enumerate(runs):
         for stream, label in FEE_LABELS.items():
             total, cumulative = 0, []
@@ -438,8 +332,8 @@ def _fees(runs: Sequence[RunView]) -> Plot:
     left.set_ylabel("fees collected to date (yuan)")
     left.set_ylim(bottom=0)
     left.grid(alpha=0.3)
-    _yuan_axis(left)
-    _legend(left, loc="center left")
+    yuan_axis(left)
+    legend(left, loc="center left")
     height = 0.8 / len(runs)
     streams = list(FEE_LABELS)
     for j, run in enumerate(runs):
@@ -459,12 +353,12 @@ def _fees(runs: Sequence[RunView]) -> Plot:
     right.invert_yaxis()
     right.set_xlabel("total over the run (yuan)")
     right.set_title("total, by stream", fontsize="medium")
-    right.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _compact_yuan(v)))
+    right.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: compact_yuan(v)))
     right.xaxis.set_major_locator(MaxNLocator(5))
     right.set_xlim(0, 1.25 * max(1, max(r.metrics.fees_total_fen for r in runs) / FEN_PER_YUAN))
     right.grid(axis="x", alpha=0.3)
     if len(runs) > 1:
-        _legend(right, loc="lower right", title="hatched: second run")
+        legend(right, loc="lower right", title="hatched: second run")
     totals = ", ".join(f"{r.label} ¥{r.metrics.fees_total_fen / FEN_PER_YUAN:,.0f}" for r in runs)
     figure.suptitle(f"The exchange's fee revenue ({totals} in all)")
     return Plot(
@@ -473,7 +367,7 @@ def _fees(runs: Sequence[RunView]) -> Plot:
         "Fees the exchange collected, in yuan: supplier fees taken at each settlement, "
         "buyers' membership fees (paid when they join), providers' hosting charges (billed "
         "per period); to date over the run (left) and in total (right).",
-        _png(figure),
+        png_bytes(figure),
     )
 
 

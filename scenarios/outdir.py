@@ -18,7 +18,11 @@ from typing import Any
 
 from scenarios.cli_errors import UserError
 
-__all__ = ["OutputDir"]
+__all__ = ["DERIVED", "OutputDir", "owned_files"]
+
+#: The directories of derived files that dxsim writes inside a run directory by default
+#: (``dxsim report``, ``dxsim export``): name -> what wrote it.
+DERIVED = {"report": "report", "export": "export"}
 
 
 def _plain_name(name: object) -> bool:
@@ -30,6 +34,35 @@ def _plain_name(name: object) -> bool:
         and "\\" not in name
         and "\0" not in name
     )
+
+
+def _listed(manifest: Path, what: str) -> list[str]:
+    """The file names a manifest of ``what`` lists.
+
+    Raises:
+        ValueError: it is not such a manifest.
+    """
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("format") != f"dxsim-{what}/1":
+        raise ValueError(f"format is {data.get('format') if isinstance(data, dict) else data!r}")
+    names = data.get("files")
+    if not isinstance(names, list):
+        raise ValueError("files is not a list")
+    return [str(name) for name in names if _plain_name(name)]
+
+
+def owned_files(path: Path, what: str) -> list[Path] | None:
+    """Every entry of directory ``path`` when dxsim ``what`` wrote all of them (its manifest
+    included), or None when it holds anything else, or no readable manifest of ours."""
+    manifest = path / f"dxsim-{what}.json"
+    try:
+        listed = set(_listed(manifest, what)) | {manifest.name, manifest.name + ".tmp"}
+        present = list(path.iterdir())
+    except (OSError, ValueError):
+        return None
+    if any(p.name not in listed or not p.is_file() or p.is_symlink() for p in present):
+        return None
+    return present
 
 
 class OutputDir:
@@ -75,19 +108,14 @@ class OutputDir:
         if not manifest.exists():
             return
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-            if data.get("format") != f"dxsim-{self.what}/1":
-                raise ValueError(f"format is {data.get('format')!r}")
-            names = data["files"]
-            if not isinstance(names, list):
-                raise ValueError("files is not a list")
-        except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
+            names = _listed(manifest, self.what)
+        except (OSError, ValueError) as exc:
             raise UserError(
                 f"{manifest}: not a dxsim {self.what} manifest ({exc}); not replacing anything"
             ) from exc
         for name in names:
-            target = self.path / str(name)
-            if _plain_name(name) and target.is_file() and not target.is_symlink():
+            target = self.path / name
+            if target.is_file() and not target.is_symlink():
                 target.unlink()
         manifest.unlink()
 

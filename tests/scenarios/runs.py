@@ -16,7 +16,9 @@ from scenarios.schema import Scenario
 from tests.keys import TEST_SECRET
 
 
-def short_run(name: str, out: Path, *, days: float, seed: int | None = None) -> RunResult:
+def short_run(
+    name: str, out: Path, *, days: float, seed: int | None = None, force: bool = False
+) -> RunResult:
     """Run built-in scenario ``name`` for ``days`` into ``out`` (no determinism rerun)."""
     scenario = load(resolve(name), Scenario).with_overrides(days=days, seed=seed)
     return run_scenario(
@@ -25,6 +27,7 @@ def short_run(name: str, out: Path, *, days: float, seed: int | None = None) -> 
         keys=run_keys(TEST_SECRET, scenario.run.seed),
         source_text=resolve(name).read_text(encoding="utf-8"),
         check_determinism=False,
+        force=force,
     )
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from scenarios.cli_errors import UserError
 from scenarios.report_plots import PLOT_NAMES
 from scenarios.run import RunResult
 from scenarios.rundir import read_manifest, write_manifest
@@ -133,3 +134,19 @@ def test_an_incomplete_run_is_reported_with_exit_4(base: RunResult, tmp_path: Pa
     assert "marked failed (killed)" in done.stderr
     assert (copy / "report" / "report.html").is_file()
     assert "| status | failed |" in (copy / "report" / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_rerun_replaces_the_old_runs_report_but_nothing_foreign(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    short_run("baseline", out, days=3)
+    assert cli("report", str(out)).returncode == 0
+    assert cli("export", str(out), "--format", "jsonl").returncode == 0
+    mine = out / "report" / "mine.txt"
+    mine.write_text("mine")
+    with pytest.raises(UserError, match="did not write"):
+        short_run("baseline", out, days=3, force=True)
+    assert mine.is_file() and (out / "report" / "report.md").is_file()
+    assert (out / "export" / "entries.jsonl").is_file() and (out / "ledger.db").is_file()
+    mine.unlink()
+    short_run("baseline", out, days=3, force=True)  # the stale report and export go with it
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == []

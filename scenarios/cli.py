@@ -24,6 +24,7 @@ from scenarios.cli_inspect import register as register_inspect_command
 from scenarios.cli_ledger import register as register_ledger_commands
 from scenarios.cli_policy import register as register_policy_commands
 from scenarios.cli_replay import register as register_replay_command
+from scenarios.cli_report import register as register_report_commands
 from scenarios.cli_run import register as register_run_commands
 from scenarios.keys import find_key_secret
 from scenarios.synthetic import write_synthetic
@@ -44,6 +45,7 @@ register_policy_commands(app)
 register_compare_command(app)
 register_replay_command(app)
 register_inspect_command(app)
+register_report_commands(app)
 
 
 @app.callback()

@@ -8,8 +8,9 @@ record of where it is when it was written to PostgreSQL with ``--ledger-url``), 
 ``run.json`` is written first with status ``incomplete`` and rewritten ``complete`` (or
 ``failed``, with the reason) at the end, so a run that was killed is recognisable as such. dxsim
 never deletes or overwrites what it did not write: a rerun into the same directory is refused
-unless ``--force`` is given, and even then it removes only the files the manifest lists, and only
-when nothing else is in the directory.
+unless ``--force`` is given, and even then it removes only the files the manifest lists (and a
+``report/`` or ``export/`` that dxsim wrote from the old ledger, by their own manifests), and
+only when nothing else is in the directory.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledger import Location, Store, describe, is_url, resolve_target
 from scenarios.cli_errors import UserError
+from scenarios.outdir import DERIVED, owned_files
 
 __all__ = [
     "MANIFEST",
@@ -113,7 +115,14 @@ def _replace(out: Path, manifest: RunManifest) -> None:
     """Remove a previous run's files from ``out``: only those dxsim writes, and only when
     nothing else is there."""
     present = {entry.name for entry in out.iterdir()}
-    foreign = sorted(present - set(RUN_FILES) - {MANIFEST + ".tmp"})
+    # A report or export of the old ledger inside the run is dxsim's too, and stale after it.
+    derived = {
+        name: files
+        for name, what in DERIVED.items()
+        if name in present and (out / name).is_dir()
+        if (files := owned_files(out / name, what)) is not None
+    }
+    foreign = sorted(present - set(RUN_FILES) - {MANIFEST + ".tmp"} - set(derived))
     if foreign:
         raise UserError(
             f"{out} holds files dxsim did not write ({', '.join(foreign[:3])}); not replacing it"
@@ -129,8 +138,13 @@ def _replace(out: Path, manifest: RunManifest) -> None:
             store.drop_all()
         finally:
             store.close()
-    for name in sorted(present):
+    for files in derived.values():
+        for path in files:
+            path.unlink()
+    for name in sorted(present - set(derived)):
         (out / name).unlink()
+    for name in derived:
+        (out / name).rmdir()
 
 
 def prepare_run_dir(out: Path, *, force: bool = False) -> None:

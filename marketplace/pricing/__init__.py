@@ -2,11 +2,18 @@
 
 from marketplace.pricing.cost_plus import CostPlus
 from marketplace.pricing.posted import PostedPrice
+from marketplace.pricing.posted_venue import PostedVenue
 from marketplace.pricing.protocol import (
     MECHANISMS,
+    Fill,
+    LimitOrder,
+    MechanismKind,
     PricingContext,
     PricingMechanism,
     Quote,
+    Side,
+    Venue,
+    VenueView,
     make_mechanism,
     register_mechanism,
 )
@@ -14,10 +21,17 @@ from marketplace.pricing.protocol import (
 __all__ = [
     "MECHANISMS",
     "CostPlus",
+    "Fill",
+    "LimitOrder",
+    "MechanismKind",
     "PostedPrice",
+    "PostedVenue",
     "PricingContext",
     "PricingMechanism",
     "Quote",
+    "Side",
+    "Venue",
+    "VenueView",
     "make_mechanism",
     "register_mechanism",
 ]

@@ -15,7 +15,13 @@ from pydantic import Field
 
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
-from marketplace.pricing.protocol import PricingContext, Quote, register_mechanism
+from marketplace.pricing.posted_venue import PostedVenue
+from marketplace.pricing.protocol import (
+    MechanismKind,
+    PricingContext,
+    Quote,
+    register_mechanism,
+)
 
 __all__ = ["CostPlus"]
 
@@ -25,6 +31,7 @@ __all__ = ["CostPlus"]
 class CostPlus:
     """``price = cost + cost × markup_bp / 10 000`` (rounded half up), at least 1 fen."""
 
+    kind: ClassVar[MechanismKind] = "posted"
     name: ClassVar[str] = "cost-plus"
     markup_bp: Annotated[int, Field(ge=0, le=1_000_000)] = 3000
 
@@ -35,3 +42,6 @@ class CostPlus:
     def quote(self, context: PricingContext) -> Quote:
         price = max(1, context.unit_cost_fen + apply_bp(context.unit_cost_fen, self.markup_bp))
         return Quote(price, f"cost {context.unit_cost_fen} + {self.markup_bp} bp markup")
+
+    def open_venue(self, good: str, opened_at: int) -> PostedVenue:
+        return PostedVenue(good)

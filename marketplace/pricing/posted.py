@@ -16,7 +16,13 @@ from pydantic import Field
 
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
-from marketplace.pricing.protocol import PricingContext, Quote, register_mechanism
+from marketplace.pricing.posted_venue import PostedVenue
+from marketplace.pricing.protocol import (
+    MechanismKind,
+    PricingContext,
+    Quote,
+    register_mechanism,
+)
 
 __all__ = ["PostedPrice"]
 
@@ -26,6 +32,7 @@ __all__ = ["PostedPrice"]
 class PostedPrice:
     """Clip the strategy's proposal to ``[cost × floor_bp, cost × cap_bp] / 10 000``."""
 
+    kind: ClassVar[MechanismKind] = "posted"
     name: ClassVar[str] = "posted"
     floor_bp: Annotated[int, Field(ge=0, le=1_000_000)] = 10_000
     cap_bp: Annotated[int, Field(ge=0, le=1_000_000)] = 100_000
@@ -43,3 +50,6 @@ class PostedPrice:
         if price != context.proposed_fen:
             return Quote(price, f"proposal {context.proposed_fen} clipped to [{floor}, {cap}]")
         return Quote(price, "posted by provider strategy")
+
+    def open_venue(self, good: str, opened_at: int) -> PostedVenue:
+        return PostedVenue(good)

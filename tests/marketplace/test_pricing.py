@@ -15,6 +15,7 @@ from marketplace.errors import MarketError, UnknownMechanismError
 from marketplace.pricing import (
     MECHANISMS,
     CostPlus,
+    LimitOrder,
     PostedPrice,
     PricingContext,
     Quote,
@@ -191,3 +192,29 @@ def test_only_the_listing_provider_may_price_it(tmp_path: Path) -> None:
         m.exchange.pricing.quote(m.rival, listing, CostPlus())
     assert m.facts("pricing.quote") == []
     assert listing.price_fen is None
+
+
+def test_posted_venue_fills_a_bid_that_reaches_the_ask_at_the_ask_and_refuses_the_rest() -> None:
+    venue = CostPlus().open_venue("L1", opened_at=0)
+    assert venue.submit(LimitOrder("B1", "buyer-1", "buy", "L1", 500, 1, 0)) == []  # no ask yet
+    venue.submit(LimitOrder("Q7", "seller", "sell", "L1", 1_000, None, 0))
+    assert venue.submit(LimitOrder("B2", "buyer-2", "buy", "L1", 999, 1, 5)) == []
+    (fill,) = venue.submit(LimitOrder("B3", "buyer-3", "buy", "L1", 1_500, 1, 9))
+    assert (fill.buyer, fill.seller, fill.price_fen, fill.sell, fill.rule) == (
+        "buyer-3",
+        "seller",
+        1_000,
+        "Q7",
+        "posted ask",
+    )
+    assert venue.resting() == [LimitOrder("Q7", "seller", "sell", "L1", 1_000, None, 0)]
+    assert venue.view().best_ask_fen == 1_000 and venue.view().last_price_fen == 1_000
+    assert venue.bids_seen == [500, 999, 1_500]  # refused bids are demand information too
+    assert venue.cancel("Q7") is not None and venue.resting() == []
+
+
+def test_limit_orders_refuse_nonpositive_prices_and_unlimited_buys() -> None:
+    with pytest.raises(MarketError, match="price must be > 0"):
+        LimitOrder("B1", "b", "buy", "L1", 0, 1, 0)
+    with pytest.raises(MarketError, match="needs a quantity"):
+        LimitOrder("B1", "b", "buy", "L1", 10, None, 0)

@@ -14,13 +14,8 @@ against its model, then:
 ``rights.application``     signed by the provider of an existing listing; one id, once
 ``rights.decision``        decides a pending application for its listing; an approval issues a
                            new certificate with ``valid_from <= valid_until``
-``pricing.quote``          signed by the provider of the listing alone
-``trade.order``            signed by its buyer alone, for an existing listing; one id, once
+``pricing.quote``, ``trade.*``  prices and trades: see :mod:`marketplace.authorship_trade`
 ``trade.unmet``            signed by its buyer alone
-``trade.contract``         signed by exactly the buyer and the provider it names, in that order;
-                           the provider owns the listing, the certificate was issued for it, the
-                           quote cited is a quote of that listing; one id, once
-``trade.rejected``         names an open buyer account
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
 ``crossborder.application`` filed by the exporter (with the recipient for a contract between
                            them), for an existing contract, once
@@ -39,12 +34,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from marketplace import entries as vocab
+from marketplace.authorship_trade import TradeRules
 from marketplace.entries import AUTHORIZATION, check_body
 
 __all__ = ["MarketRules", "market_rules"]
 
 
-class MarketRules:
+class MarketRules(TradeRules):
     """A fresh checker per audit: it remembers what the log has established so far."""
 
     def __init__(self) -> None:
@@ -54,10 +50,8 @@ class MarketRules:
         self.applications: dict[str, str] = {}  # pending application -> listing
         self.decided: set[str] = set()
         self.certificates: dict[str, str] = {}  # certificate -> listing
-        self.quotes: dict[int, str] = {}  # seq of a pricing.quote -> listing
         self.contracts: set[str] = set()
-        self.orders: dict[str, tuple[str, str]] = {}  # order at the desk -> buyer, listing
-        self.orders_done: set[str] = set()
+        self._init_trade()
         self.settled: set[str] = set()
         self.clearances: dict[str, vocab.ClearanceApplication] = {}  # pending applications
         self.cleared: set[str] = set()
@@ -162,29 +156,6 @@ class MarketRules:
             self.certificates[body.certificate] = body.listing
         return None
 
-    def _pricing_quote(
-        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.PriceQuote
-    ) -> str | None:
-        problem = self._own_listing(body.listing, actor, signers)
-        if problem is None:
-            self.quotes[seq] = body.listing
-        return problem
-
-    def _trade_order(
-        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.OrderPlaced
-    ) -> str | None:
-        if signers != (body.buyer,):
-            return "an order is signed by its buyer alone"
-        problem = self._account(body.buyer, "buyer")
-        if problem is not None:
-            return problem
-        if body.listing not in self.listings:
-            return f"an order for listing {body.listing!r}, which was never listed"
-        if body.order in self.orders or body.order in self.orders_done:
-            return f"order {body.order!r} is placed twice"
-        self.orders[body.order] = (body.buyer, body.listing)
-        return None
-
     def _trade_unmet(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.NeedUnmet
     ) -> str | None:
@@ -193,15 +164,15 @@ class MarketRules:
         return self._account(body.buyer, "buyer")
 
     def _settles(self, order: str | None, buyer: str, listing: str) -> str | None:
-        """A contract or rejection settles the pending order it cites, of its buyer and listing."""
+        """A contract or rejection settles the open order it cites, of its buyer and listing."""
         if order is None:
             return None
         placed = self.orders.pop(order, None)
         if placed is None:
-            return f"cites order {order!r}, which is not waiting at the desk"
+            return f"cites order {order!r}, which is not open"
         self.orders_done.add(order)
-        if placed != (buyer, listing):
-            return f"order {order!r} is {placed[0]}'s for {placed[1]}"
+        if (placed.trader, placed.listing) != (buyer, listing):
+            return f"order {order!r} is {placed.trader}'s for {placed.listing}"
         return None
 
     def _trade_contract(
@@ -225,7 +196,7 @@ class MarketRules:
         if body.contract in self.contracts:
             return f"contract {body.contract!r} is signed twice"
         self.contracts.add(body.contract)
-        return self._settles(body.order, body.buyer, body.listing)
+        return self._trade_terms(body) or self._settles(body.order, body.buyer, body.listing)
 
     def _trade_rejected(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.TradeRejected

@@ -47,6 +47,9 @@ __all__ = [
     "ESCROW_ACCOUNT",
     "EXCHANGE_ACCOUNT",
     "AccountOpen",
+    "AskPlaced",
+    "AuctionClearing",
+    "BidTerms",
     "CalendarSet",
     "CertificateDecision",
     "Classification",
@@ -59,6 +62,7 @@ __all__ = [
     "Listing",
     "MembershipFee",
     "NeedUnmet",
+    "OrderCancelled",
     "OrderPlaced",
     "PriceQuote",
     "RequirementTerms",
@@ -170,6 +174,9 @@ class PriceQuote(_Body):
     price_fen: Annotated[int, Field(gt=0)]
     cost_fen: NonNegative
     reason: str
+    #: Units offered at this price: None for unlimited licences (posted prices, books); the
+    #: exclusive licences of an auction round.
+    quantity: Annotated[int, Field(gt=0)] | None = None
 
 
 class OrderPlaced(_Body):
@@ -183,8 +190,66 @@ class OrderPlaced(_Body):
     licence: Licence
     duration_days: Annotated[int, Field(gt=0)]
     destination: str = Field(min_length=2, max_length=2)
-    price_fen: Annotated[int, Field(gt=0)]  # the price the buyer saw and accepts
+    price_fen: Annotated[int, Field(gt=0)]  # the buyer's limit: the most it pays
     terms: TransferTerms = TransferTerms()
+    #: The mechanism of the venue it goes to and the venue's id (a listing, a category's book,
+    #: an auction round ``listing#round`` or a negotiation ``N…``).
+    mechanism: str = "posted"
+    venue: str | None = None
+
+
+class AskPlaced(_Body):
+    """Trading: a seller's order at a venue: up to ``quantity`` units (None: unlimited licences)
+    of its own listing at no less than ``price_fen`` each, signed by the seller. A posted price
+    needs none (its ``pricing.quote`` is the ask); order books, lab sessions and negotiations
+    record each of the seller's orders and counter-offers here. ``cost_fen`` is research ground
+    truth (the unit's cost), like a contract's ``research``."""
+
+    order: str
+    seller: str
+    listing: str
+    mechanism: str
+    venue: str
+    price_fen: Annotated[int, Field(gt=0)]
+    quantity: Annotated[int, Field(gt=0)] | None
+    cost_fen: NonNegative | None = None
+
+
+class OrderCancelled(_Body):
+    """Trading: an order withdrawn. Its trader signs when it withdraws the order itself
+    (``replaced`` by a newer one, ``expired`` patience, ``walked-away`` from a negotiation); the
+    operator signs when the venue ends it (``venue-closed`` at a period's end, ``outbid`` in a
+    sealed-bid round, ``deadline`` of a negotiation)."""
+
+    order: str
+    trader: str
+    listing: str
+    venue: str
+    reason: Literal["replaced", "expired", "walked-away", "venue-closed", "outbid", "deadline"]
+
+
+class BidTerms(_Body):
+    order: str
+    buyer: str
+    price_fen: Annotated[int, Field(gt=0)]
+    at: NonNegative
+
+
+class AuctionClearing(_Body):
+    """Trading: a sealed-bid round cleared, signed by the operator: every bid it received (in
+    rank order), the seller's reserve and units, the winners and the price each pays, and the
+    rule that set it, so a verifier recomputes the outcome from the bids on the ledger."""
+
+    venue: str
+    listing: str
+    mechanism: str
+    ask: str
+    reserve_fen: Annotated[int, Field(gt=0)]
+    units: Annotated[int, Field(gt=0)]
+    bids: list[BidTerms]
+    winners: list[str]
+    price_fen: NonNegative | None
+    rule: str
 
 
 class NeedUnmet(_Body):
@@ -227,6 +292,11 @@ class Contract(_Body):
     quote_seq: NonNegative
     ordered_at: NonNegative
     research: dict[str, int]
+    #: How the price formed: the mechanism, the seller's order filled (``quote-SEQ`` for a
+    #: posted or reserve quote, else a ``trade.ask``) and the venue's rule for the price.
+    mechanism: str = "posted"
+    ask: str | None = None
+    rule: str = "posted ask"
 
 
 class TradeRejected(_Body):
@@ -284,6 +354,9 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "rights.decision": CertificateDecision,
     "pricing.quote": PriceQuote,
     "trade.order": OrderPlaced,
+    "trade.ask": AskPlaced,
+    "trade.cancel": OrderCancelled,
+    "trade.clearing": AuctionClearing,
     "trade.unmet": NeedUnmet,
     "trade.contract": Contract,
     "trade.rejected": TradeRejected,
@@ -300,6 +373,8 @@ AUTHORIZATION: dict[str, list[str]] = {
         "operation.membership",
         "storage.hosting",
         "trade.rejected",
+        "trade.cancel",
+        "trade.clearing",
         "operation.settlement",
     ],
     # A provider is the exporter: it applies for mechanisms and completes those it carries out
@@ -308,12 +383,15 @@ AUTHORIZATION: dict[str, list[str]] = {
         "storage.listing",
         "rights.application",
         "pricing.quote",
+        "trade.ask",
+        "trade.cancel",
         "trade.contract",
         "crossborder.application",
         "crossborder.decision",
     ],
     "buyer": [
         "trade.order",
+        "trade.cancel",
         "trade.unmet",
         "trade.contract",
         "crossborder.application",

@@ -28,6 +28,7 @@ from marketplace.backlog import Backlog
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
 from marketplace.errors import MarketError
 from marketplace.metrics_crossborder import CrossBorderFold
+from marketplace.metrics_trading import TradingFold
 from marketplace.percentiles import nearest_rank
 
 __all__ = ["FoldError", "LedgerFold", "Metrics", "fold", "gini", "hhi", "nearest_rank"]
@@ -144,6 +145,8 @@ class Metrics:
     balances_fen: dict[str, int]
     endowments_fen: int
     crossborder: dict[str, Any]  # see marketplace.metrics_crossborder
+    cancels_by_reason: dict[str, int]
+    pricing: dict[str, Any]  # per pricing mechanism: see marketplace.metrics_trading
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``metrics.json`` (field order as declared, dict keys sorted)."""
@@ -194,6 +197,7 @@ class LedgerFold:
         self._samples = self._sample_sum = self._sample_max = 0
         self._backlog_area = 0  # Σ applications waiting × seconds
         self.crossborder = CrossBorderFold()
+        self.trading = TradingFold()
         self.orders: dict[str, int] = {}  # order waiting at the desk -> placed at
         self.desk_waits: list[int] = []
         self.desk = Backlog()
@@ -214,7 +218,8 @@ class LedgerFold:
         self.count["kind"][kind] += 1
         handler = _HANDLERS.get(kind)
         crossing = kind in _CROSSBORDER_KINDS
-        if handler is None and not crossing:
+        trading = kind in TradingFold.KINDS
+        if handler is None and not crossing and not trading:
             return
         try:
             parsed = BODY_MODELS[kind].model_validate(body)
@@ -224,6 +229,8 @@ class LedgerFold:
             handler(self, time, actor, parsed)
         if crossing:
             self.crossborder.feed(time, kind, parsed)
+        if trading:
+            self.trading.feed(time, kind, parsed)
 
     def _move(self, source: str, target: str, amount: int) -> None:
         self.balances[source] = self.balances.get(source, 0) - amount
@@ -267,6 +274,10 @@ class LedgerFold:
         if placed is not None:
             self.desk_waits.append(time - placed)
             self.desk.change(time, -1)
+
+    def _on_trade_cancel(self, time: int, actor: str, body: vocab.OrderCancelled) -> None:
+        self._settle_order(time, body.order)  # a withdrawn buy order leaves the desk's books
+        self.count["cancel"][body.reason] += 1
 
     def _on_trade_unmet(self, time: int, actor: str, body: vocab.NeedUnmet) -> None:
         self.count["unmet"][body.reason] += 1
@@ -402,6 +413,8 @@ class LedgerFold:
             balances_fen=_sorted(self.balances),
             endowments_fen=self.endowments,
             crossborder=self.crossborder.figures(self.last_time),
+            cancels_by_reason=_sorted(count["cancel"]),
+            pricing=self.trading.figures(),
         )
 
 

@@ -82,7 +82,7 @@ class Tick:
     def parties(self) -> set[str]:
         """Every participant the entry names: signers and the body's party fields."""
         named = set(self.signers) | {self.actor}
-        for key in ("buyer", "provider", "account", "exporter", "recipient"):
+        for key in ("buyer", "provider", "seller", "trader", "account", "exporter", "recipient"):
             value = self.body.get(key)
             if isinstance(value, str):
                 named.add(value)
@@ -178,7 +178,7 @@ class TapeState:
             self.rights_pending.discard(body["application"])
         elif kind == "trade.order":
             self.orders_waiting.add(body["order"])
-        elif kind in ("trade.contract", "trade.rejected"):
+        elif kind in ("trade.contract", "trade.rejected", "trade.cancel"):
             self.orders_waiting.discard(body.get("order") or "")
             if kind == "trade.contract":
                 self._contract(tick)

@@ -74,11 +74,15 @@ class ListingState:
     price_fen: int | None = None
     mechanism: str | None = None
     quote_seq: int | None = None
+    quote_quantity: int | None = None  # units the quote offers; None: unlimited licences
     certificate: CertificateState | None = None
     rights_decided: bool = False
     application_pending: bool = False
     sales: int = 0
     sales_at_last_quote: int = 0
+    revenue_fen: int = 0
+    #: The unit cost a seller stated with each of its explicit sell orders (``trade.ask``).
+    unit_costs: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,7 @@ class Offer:
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """A buyer's order for one licence of a listing, at the posted price."""
+    """A buyer's order for one licence of a listing, at most at ``price_fen``."""
 
     buyer: str
     listing: str
@@ -102,10 +106,11 @@ class Order:
     duration_days: int
     destination: str
     value_fen: int  # the buyer's private value for this listing (research ground truth)
-    price_fen: int  # the price the buyer saw and accepts; a higher price at matching is refused
+    price_fen: int  # the buyer's limit: the most it pays (a posted price: the price it saw)
     terms: TransferTerms = field(default_factory=TransferTerms)
     order: str | None = None  # its id once placed on the ledger
     placed_at: int | None = None  # when it was placed (sim seconds)
+    venue: str | None = None  # the venue it went to, once placed
 
 
 @dataclass(slots=True)

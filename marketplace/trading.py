@@ -1,106 +1,65 @@
-"""Stage 4, trading: orders, checks, and contracts signed by both parties.
+"""Stage 4, trading: orders meet at venues; every fill is checked and becomes a contract.
 
-An order waits for a desk (capacity) and takes a sampled matching time. The desk then enforces, in
-this order: the listing has a valid three-rights certificate **now** (no certificate, no trade);
-the buyer can pay; and, when the data leaves its origin jurisdiction, the transfer gate's decision.
-A passing order becomes a contract signed by buyer and provider; the price moves into escrow and
-delivery starts. A failing order is recorded as ``trade.rejected``, signed by the operator.
+Every way a price forms goes through the same path (:mod:`marketplace.pricing`): a buyer's
+order is recorded as it arrives (``trade.order``, signed by the buyer), waits for the desk
+(capacity) and a sampled matching time, and goes to the venue its listing's mechanism opened
+(:mod:`marketplace.venues`); a seller's orders go there directly (``pricing.quote``, or
+``trade.ask`` for explicit units and counter-offers). Whatever fills come out, the desk checks
+each one **at the moment it fills**, in this order: the listing has a valid three-rights
+certificate now (no certificate, no trade); the buyer can pay the fill's price; and, when the
+data leaves its origin jurisdiction, the transfer gate's decision. A passing fill becomes a
+contract signed by buyer and provider, the price moves into escrow and delivery starts; a
+failing one is recorded as ``trade.rejected``, signed by the operator. An order that does not
+fill rests where its venue lets it (a book, an auction round, a negotiation) until it fills, is
+withdrawn (``trade.cancel``) or its venue closes.
+
+The trading stage knows nothing of how a mechanism prices: it only submits orders, schedules a
+venue's close when the venue has one, and settles fills.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Generator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import simpy
 
 from marketplace.config import TradingConfig
-from marketplace.crossborder_hook import GateDecision, TransferGate
+from marketplace.crossborder_hook import TransferGate
 from marketplace.entries import (
-    ESCROW_ACCOUNT,
-    Contract,
+    AskPlaced,
+    AuctionClearing,
+    BidTerms,
     NeedUnmet,
+    OrderCancelled,
     OrderPlaced,
-    RequirementTerms,
-    TradeRejected,
 )
 from marketplace.errors import MarketError
-from marketplace.exports import ExportBook
-from marketplace.money import apply_bp
+from marketplace.pricing import Fill, LimitOrder, PricingMechanism, VenueView
+from marketplace.settle_fill import FillSettler
 from marketplace.state import ContractState, ListingState, Offer, Order
+from marketplace.transfer_facts import US_CATEGORIES, transfer_facts
+from marketplace.venues import VenueBook, VenueSlot, quote_order_id
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
 
-__all__ = ["US_CATEGORIES", "Trading", "transfer_facts"]
+__all__ = ["US_CATEGORIES", "Ticket", "Trading", "transfer_facts"]
+
+CancelReason = Literal["replaced", "expired", "walked-away", "venue-closed", "outbid", "deadline"]
+#: Reasons a trader gives itself; the others are the venue's, signed by the operator.
+_TRADERS_OWN: frozenset[str] = frozenset({"replaced", "expired", "walked-away"})
 
 
-US_CATEGORIES = (
-    "genomic",
-    "biometric",
-    "precise_geolocation",
-    "health",
-    "financial",
-    "identifiers",
-)
+@dataclass
+class Ticket:
+    """A buy order in flight: ``done`` succeeds with its contract, or None once it is rejected,
+    withdrawn or its venue closed without it."""
 
-
-def transfer_facts(
-    listing: ListingState, order: Order, date: dt.date, exports: ExportBook, now: int
-) -> dict[str, Any]:
-    """The transfer's facts in the fixed format of ``specs/crossborder-facts.md``, every one
-    known to the exchange: the exporter's profile and the dataset's classification from the
-    listing, the purpose and the recipient from the order, and the people counts from what the
-    exporter has already delivered abroad (``exports``), this transfer included."""
-    spec = listing.spec
-    subjects = spec.subjects
-    personal = spec.pi_subjects > 0
-    ytd, sensitive_ytd, since, sensitive_since = (
-        exports.counts(listing.provider, date.year, subjects) if personal else (0, 0, 0, 0)
-    )
-    category = spec.us_category
-    bulk = dict.fromkeys(US_CATEGORIES, 0)
-    if category is not None and personal:
-        bulk[category] = exports.bulk(listing.provider, order.buyer, category, subjects, now)
-    exporter, terms = spec.exporter, order.terms
-    return {
-        "date": date.isoformat(),
-        "origin": spec.origin,
-        "destination": order.destination,
-        "exporter": {
-            "ciio": exporter.ciio,
-            "ftz": exporter.ftz,
-            "pi_subjects_processed": exporter.people,
-            "gdpr_art3_2": exporter.gdpr_art3_2,
-        },
-        "data": {
-            "personal": personal,
-            "sensitive": spec.sensitive_pi_subjects > 0,
-            "important": spec.classification == "important",
-            "core": spec.classification == "core",
-            "ftz_negative_list": spec.ftz_negative_list,
-            "transit_only": spec.transit_only,
-        },
-        "pi_subjects_ytd": ytd,
-        "sensitive_pi_subjects_ytd": sensitive_ytd,
-        "pi_subjects_since_last_year": since,
-        "sensitive_pi_subjects_since_last_year": sensitive_since,
-        "purpose": terms.purpose,
-        "recipient": {
-            "dpf_certified": terms.dpf_certified,
-            "covered_person": terms.covered_person,
-        },
-        "safeguard": terms.safeguard,
-        "derogation": terms.derogation,
-        "us": {
-            "transaction": terms.us_transaction,
-            "government_related": spec.government_related,
-            "bulk": bulk,
-        },
-    }
+    order: Order
+    done: simpy.Event
 
 
 class Trading:
@@ -113,20 +72,128 @@ class Trading:
     ) -> None:
         self.exchange = exchange
         self.config = config
-        self.gate = gate
         self.rng = rng
         self.desk = simpy.Resource(exchange.env, capacity=config.capacity)
-        self.contracts_signed = 0
+        self.venues = VenueBook()
+        self.mechanisms: dict[str, PricingMechanism] = {}  # listing -> its mechanism
+        self.settler = FillSettler(exchange, gate)
+        self._tickets: dict[str, Ticket] = {}  # buy orders not yet settled, by id
+        self._sellers: dict[str, str] = {}  # sell orders (trade.ask) -> their venue
         self._orders = 0
+        self._asks = 0
 
-    def place(self, order: Order) -> Order:
-        """Record the buyer's order as it arrives (signed by the buyer); returns it with its id."""
+    # -- what traders see -------------------------------------------------------------------
+    @property
+    def contracts_signed(self) -> int:
+        return self.settler.contracts_signed
+
+    @property
+    def orders_placed(self) -> int:
+        return self._orders
+
+    def mechanism_of(self, listing: ListingState) -> PricingMechanism:
+        try:
+            return self.mechanisms[listing.listing]
+        except KeyError:
+            raise MarketError(f"listing {listing.listing} has no pricing mechanism") from None
+
+    def view(self, listing: ListingState) -> VenueView:
+        """The public state of the venue the listing trades in now."""
+        mechanism = self.mechanism_of(listing)
+        slot = self.venues.standing(listing, mechanism)
+        if slot is not None:
+            return slot.venue.view()
+        return VenueView(mechanism.kind, None, listing.price_fen, None, None)
+
+    # -- sellers ------------------------------------------------------------------------------
+    def quoted(
+        self, listing: ListingState, mechanism: PricingMechanism, replaced: int | None
+    ) -> None:
+        """The pricing stage recorded a new quote: it replaces the listing's standing sell
+        order where one stands (a posted price or a book); a lower ask may cross resting bids."""
+        self.mechanisms[listing.listing] = mechanism
+        if mechanism.kind in ("sealed-bid", "bilateral"):
+            return  # the quote is read when a round or a negotiation opens
+        if not getattr(mechanism, "standing_quote", True):
+            return  # sellers post their own asks (trade.ask): a laboratory book
+        slot = self.venues.for_seller(listing, mechanism, self.exchange.now_s())
+        if replaced is not None:
+            slot.venue.cancel(quote_order_id(replaced))
+        assert listing.price_fen is not None and listing.quote_seq is not None
+        sell = LimitOrder(
+            quote_order_id(listing.quote_seq),
+            listing.provider,
+            "sell",
+            listing.listing,
+            listing.price_fen,
+            listing.quote_quantity,
+            self.exchange.now_s(),
+        )
+        self._settle(slot, slot.venue.submit(sell))
+
+    def ask(
+        self,
+        listing: ListingState,
+        price_fen: int,
+        quantity: int | None,
+        venue_id: str | None = None,
+        cost_fen: int | None = None,
+    ) -> str:
+        """The seller's own order (signed by it): units of its listing at no less than
+        ``price_fen``, at ``venue_id`` (a negotiation) or the listing's standing venue."""
+        exchange = self.exchange
+        mechanism = self.mechanism_of(listing)
+        slot = (
+            self.venues.for_seller(listing, mechanism, exchange.now_s())
+            if venue_id is None
+            else self.venues[venue_id]
+        )
+        self._asks += 1
+        order_id = f"S{self._asks:07d}"
+        body = AskPlaced(
+            order=order_id,
+            seller=listing.provider,
+            listing=listing.listing,
+            mechanism=mechanism.name,
+            venue=slot.id,
+            price_fen=price_fen,
+            quantity=quantity,
+            cost_fen=cost_fen,
+        )
+        exchange.record("trade.ask", body, [exchange.identities[listing.provider]])
+        self._sellers[order_id] = slot.id
+        if cost_fen is not None:
+            listing.unit_costs[order_id] = cost_fen
+        sell = LimitOrder(
+            order_id,
+            listing.provider,
+            "sell",
+            listing.listing,
+            price_fen,
+            quantity,
+            exchange.now_s(),
+        )
+        self._settle(slot, slot.venue.submit(sell))
+        return order_id
+
+    # -- buyers -------------------------------------------------------------------------------
+    def place(self, order: Order, venue_id: str | None = None) -> Order:
+        """Record the buyer's order as it arrives (signed by the buyer); returns it with its id
+        and the venue it goes to (``venue_id``: a negotiation already open)."""
         exchange = self.exchange
         listing = exchange.listings.get(order.listing)
         if listing is None or listing.price_fen is None:
             raise MarketError(f"{order.buyer} ordered {order.listing}, which is not on offer")
+        mechanism = self.mechanism_of(listing)
+        now = exchange.now_s()
+        if venue_id is None:
+            slot, opened = self.venues.for_buyer(listing, mechanism, now)
+            if opened:
+                self._opened(slot, listing, mechanism)
+        else:
+            slot = self.venues[venue_id]
         self._orders += 1
-        placed = replace(order, order=f"O{self._orders:07d}", placed_at=exchange.now_s())
+        placed = replace(order, order=f"O{self._orders:07d}", placed_at=now, venue=slot.id)
         body = OrderPlaced(
             order=placed.order or "",
             buyer=order.buyer,
@@ -136,9 +203,67 @@ class Trading:
             destination=order.destination,
             price_fen=order.price_fen,
             terms=order.terms,
+            mechanism=mechanism.name,
+            venue=slot.id,
         )
         exchange.record("trade.order", body, [exchange.identities[order.buyer]])
         return placed
+
+    def bid(self, order: Order) -> Generator[simpy.Event, Any, Ticket]:
+        """Process: place the order (unless placed), wait for the desk, match it at its venue;
+        returns its ticket (``done`` may already have fired)."""
+        exchange = self.exchange
+        if order.order is None:
+            order = self.place(order)
+        ticket = Ticket(order, exchange.env.event())
+        self._tickets[order.order or ""] = ticket
+        with self.desk.request() as seat:
+            yield seat
+            yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
+        self._match(ticket)
+        return ticket
+
+    def purchase(
+        self, order: Order, patience_days: float | None = None
+    ) -> Generator[simpy.Event, Any, ContractState | None]:
+        """Process: bid and wait for the outcome; an order still resting after
+        ``patience_days`` is withdrawn. Returns the contract, or None."""
+        env = self.exchange.env
+        ticket = yield env.process(self.bid(order))
+        if not ticket.done.triggered and patience_days is not None:
+            yield ticket.done | env.timeout(patience_days)
+            if not ticket.done.triggered:
+                self.withdraw(ticket.order.order or "", "expired")
+        result: ContractState | None = yield ticket.done
+        return result
+
+    def withdraw(self, order_id: str, reason: CancelReason) -> None:
+        """Withdraw a resting order (a buy order's ticket then resolves to None)."""
+        ticket = self._tickets.get(order_id)
+        if ticket is not None:
+            slot = self.venues.get(ticket.order.venue or "")
+            if slot is not None:
+                slot.venue.cancel(order_id)
+                slot.buys.pop(order_id, None)
+            self._cancel(
+                order_id, ticket.order.buyer, ticket.order.listing, ticket.order.venue or "", reason
+            )
+            del self._tickets[order_id]
+            ticket.done.succeed(None)
+            return
+        venue_id = self._sellers.pop(order_id, None)
+        if venue_id is None:
+            raise MarketError(f"order {order_id} is not resting anywhere")
+        slot = self.venues.get(venue_id)
+        withdrawn = None if slot is None else slot.venue.cancel(order_id)
+        if withdrawn is not None:
+            self._cancel(order_id, withdrawn.trader, withdrawn.listing, venue_id, reason)
+
+    def is_resting(self, order_id: str) -> bool:
+        """Whether a seller's order (``trade.ask``) still stands at its venue."""
+        venue_id = self._sellers.get(order_id)
+        slot = None if venue_id is None else self.venues.get(venue_id)
+        return slot is not None and any(o.order == order_id for o in slot.venue.resting())
 
     def unmet(self, buyer: str, category: str, value_fen: int, offers: Sequence[Offer]) -> None:
         """Record a need that found no acceptable offer (lost demand), signed by the buyer."""
@@ -161,147 +286,140 @@ class Trading:
         )
         self.exchange.record("trade.unmet", body, [self.exchange.identities[buyer]])
 
-    def purchase(self, order: Order) -> Generator[simpy.Event, Any, ContractState | None]:
-        """Process: place the order, wait for the desk, match and check it; returns the
-        contract, or None if rejected."""
+    # -- venues -------------------------------------------------------------------------------
+    def close(self, venue_id: str, reason: CancelReason = "venue-closed") -> None:
+        """End a venue now: its closing fills settle, every order still resting is cancelled."""
+        slot = self.venues.get(venue_id)
+        if slot is None:
+            return
+        fills = slot.venue.close(self.exchange.now_s())
+        clearing = getattr(slot.venue, "clearing", None)
+        if slot.mechanism.kind == "sealed-bid" and callable(clearing):
+            self._record_clearing(slot, clearing())
+        self.venues.close(slot)
+        self._settle(slot, fills)
+        for order_id in list(slot.buys):
+            ticket = self._tickets.get(order_id)
+            if ticket is not None:
+                self.withdraw(order_id, "outbid" if slot.mechanism.kind == "sealed-bid" else reason)
+        for order in slot.venue.resting():
+            if order.order in self._sellers:
+                self._sellers.pop(order.order)
+                self._cancel(order.order, order.trader, order.listing, venue_id, reason)
+
+    def _opened(self, slot: VenueSlot, listing: ListingState, mechanism: PricingMechanism) -> None:
+        """A venue opened for a buyer: the listing's quote goes in as the seller's standing
+        order, and a venue with an end gets its close scheduled."""
+        if getattr(mechanism, "standing_quote", True):
+            self.venues.seed_quote(slot, listing, listing.quote_quantity)
+        days = getattr(mechanism, "round_days", None) if mechanism.kind == "sealed-bid" else None
+        if mechanism.kind == "bilateral":
+            days = getattr(mechanism, "deadline_days", None)
+        if days is not None:
+            slot.closes_at = self.exchange.now_s() + round(float(days) * 86_400)
+            reason: CancelReason = "deadline" if mechanism.kind == "bilateral" else "venue-closed"
+            self.exchange.env.process(self._close_later(slot.id, float(days), reason))
+
+    def _close_later(
+        self, venue_id: str, days: float, reason: CancelReason
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.exchange.env.timeout(days)
+        self.close(venue_id, reason)
+
+    def _match(self, ticket: Ticket) -> None:
+        """The desk's turn for a buy order: the early checks, then its venue."""
+        order = ticket.order
         exchange = self.exchange
-        if order.order is None:
-            order = self.place(order)
-        with self.desk.request() as seat:
-            yield seat
-            yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
-        listing = exchange.listings.get(order.listing)
-        if listing is None or listing.price_fen is None:
-            raise MarketError(f"{order.buyer} ordered {order.listing}, which is not on offer")
-        certificate = listing.certificate
-        now = exchange.now_s()
-        if certificate is None:
-            self._reject(order, "no-certificate", "the listing has no rights certificate")
-            return None
-        if not certificate.valid_at(now):
-            detail = f"certificate {certificate.certificate} expired at {certificate.valid_until}"
-            self._reject(order, "certificate-expired", detail)
-            return None
-        price = listing.price_fen
-        if price > order.price_fen:
-            detail = f"price rose from {order.price_fen} to {price} before matching"
-            self._reject(order, "price-changed", detail)
-            return None
-        if not exchange.accounts.can_pay(order.buyer, price):
-            balance = exchange.accounts.balance(order.buyer)
-            self._reject(order, "insufficient-funds", f"price {price}, balance {balance}")
-            return None
-        decision = GateDecision("allowed", ())
-        facts: dict[str, Any] | None = None
-        cross_border = order.destination != listing.spec.origin
-        if cross_border:
-            date = exchange.calendar.date_at(now)
-            facts = transfer_facts(listing, order, date, exchange.exports, now)
-            decision = self.gate.evaluate(facts)
-            if decision.outcome in ("forbidden", "needs-information"):
-                self._refuse(order, decision, facts, price)
-                return None
-        return self._contract(order, listing, price, cross_border, decision, facts, now)
-
-    @property
-    def orders_placed(self) -> int:
-        return self._orders
-
-    def _contract(
-        self,
-        order: Order,
-        listing: ListingState,
-        price: int,
-        cross_border: bool,
-        decision: GateDecision,
-        facts: dict[str, Any] | None,
-        now: int,
-    ) -> ContractState:
-        exchange = self.exchange
-        assert listing.certificate is not None and listing.quote_seq is not None
-        ordered_at = now if order.placed_at is None else order.placed_at
-        self.contracts_signed += 1
-        contract_id = f"K{self.contracts_signed:07d}"
-        fee = apply_bp(price, exchange.config.fees.supplier_fee_bp)
-        requirements = decision.requirements
-        body = Contract(
-            contract=contract_id,
-            listing=listing.listing,
-            certificate=listing.certificate.certificate,
-            buyer=order.buyer,
-            provider=listing.provider,
-            price_fen=price,
-            supplier_fee_fen=fee,
-            licence=order.licence,
-            duration_days=order.duration_days,
-            destination=order.destination,
-            cross_border=cross_border,
-            requirements=[
-                RequirementTerms(
-                    pack=r.pack,
-                    any_of=list(r.any_of),
-                    rules=list(r.rules),
-                    lead_time_days=r.lead_time_days,
-                )
-                for r in requirements
-            ],
-            policy_rules=list(decision.rules) if cross_border else [],
-            terms=order.terms,
-            facts=facts,
-            order=order.order,
-            quote_seq=listing.quote_seq,
-            ordered_at=ordered_at,
-            research={
-                "buyer_value_fen": order.value_fen,
-                "provider_cost_fen": listing.spec.unit_cost_fen,
-            },
+        listing = exchange.listings[order.listing]
+        slot = self.venues.get(order.venue or "")
+        problem = self.settler.precheck(order, listing)
+        if problem is None and slot is None:
+            problem = ("price-changed", f"venue {order.venue} closed before the order reached it")
+        if problem is not None:
+            self._reject(order.order or "", *problem)
+            return
+        assert slot is not None
+        buy = LimitOrder(
+            order.order or "",
+            order.buyer,
+            "buy",
+            order.listing,
+            order.price_fen,
+            1,
+            exchange.now_s(),
         )
-        signers = [exchange.identities[order.buyer], exchange.identities[listing.provider]]
-        entry = exchange.record("trade.contract", body, signers)
-        exchange.accounts.move(order.buyer, ESCROW_ACCOUNT, price)
-        listing.sales += 1
-        contract = ContractState(
-            contract=contract_id,
-            listing=listing,
-            buyer=order.buyer,
-            price_fen=price,
-            supplier_fee_fen=fee,
-            licence=order.licence,
-            destination=order.destination,
-            requirements=requirements,
-            signed_at=entry.time,
-            seq=entry.seq,
+        fills = slot.venue.submit(buy)
+        if any(fill.buy == buy.order for fill in fills):
+            self._settle(slot, fills)
+            return
+        if any(rest.order == buy.order for rest in slot.venue.resting()):
+            slot.buys[buy.order] = order.listing
+            self._settle(slot, fills)
+            return
+        self._settle(slot, fills)
+        ask = slot.venue.view().best_ask_fen
+        self._reject(
+            order.order or "", "price-changed", f"limit {order.price_fen} is below the ask {ask}"
         )
-        exchange.operation.deliver(contract)
-        return contract
 
-    def _refuse(
-        self, order: Order, decision: GateDecision, facts: dict[str, Any], price: int
+    def _settle(self, slot: VenueSlot, fills: list[Fill]) -> None:
+        """Every fill becomes a contract or a rejection; replaced orders are cancelled."""
+        take = getattr(slot.venue, "take_replaced", None)
+        if callable(take):
+            for old in take():
+                if old.side == "buy" and old.order in self._tickets:
+                    self.withdraw(old.order, "replaced")
+                elif old.order in self._sellers:
+                    self._sellers.pop(old.order)
+                    self._cancel(old.order, old.trader, old.listing, slot.id, "replaced")
+        for fill in fills:
+            slot.buys.pop(fill.buy, None)
+            ticket = self._tickets.get(fill.buy)
+            if ticket is None:
+                raise MarketError(f"fill of {fill.buy}, which is not an order in flight")
+            listing = self.exchange.listings[fill.listing]
+            self._resolve(
+                fill.buy, self.settler.settle(ticket.order, listing, fill, slot.mechanism)
+            )
+
+    def _resolve(self, order_id: str, contract: ContractState | None) -> None:
+        ticket = self._tickets.pop(order_id, None)
+        if ticket is None:
+            raise MarketError(f"order {order_id} is settled twice")
+        ticket.done.succeed(contract)
+
+    def _reject(self, order_id: str, reason: str, detail: str) -> None:
+        ticket = self._tickets.get(order_id)
+        if ticket is None:
+            raise MarketError(f"order {order_id} is settled twice")
+        self.settler.reject(ticket.order, reason, detail)
+        self._resolve(order_id, None)
+
+    def _cancel(
+        self, order_id: str, trader: str, listing: str, venue_id: str, reason: CancelReason
     ) -> None:
-        """A policy refusal: the rules that refused it, what it lacked, what it was worth."""
-        detail = "; ".join(decision.rules)
-        if decision.missing:
-            detail += f" (missing: {', '.join(decision.missing)})"
-        body = TradeRejected(
-            buyer=order.buyer,
-            listing=order.listing,
-            order=order.order,
-            reason=decision.outcome,  # type: ignore[arg-type]
-            detail=detail,
-            rules=list(decision.rules),
-            missing=list(decision.missing),
-            price_fen=price,
-            destination=order.destination,
-            facts=facts,
+        exchange = self.exchange
+        signer = exchange.identities[trader] if reason in _TRADERS_OWN else exchange.operator
+        body = OrderCancelled(
+            order=order_id, trader=trader, listing=listing, venue=venue_id, reason=reason
         )
-        self.exchange.record("trade.rejected", body, [self.exchange.operator])
+        exchange.record("trade.cancel", body, [signer])
 
-    def _reject(self, order: Order, reason: Any, detail: str) -> None:
-        body = TradeRejected(
-            buyer=order.buyer,
-            listing=order.listing,
-            order=order.order,
-            reason=reason,
-            detail=detail,
+    def _record_clearing(self, slot: VenueSlot, result: Any) -> None:
+        listing = self.exchange.listings[slot.listing or ""]
+        body = AuctionClearing(
+            venue=slot.id,
+            listing=listing.listing,
+            mechanism=slot.mechanism.name,
+            ask=result.ask,
+            reserve_fen=result.reserve_fen,
+            units=result.units,
+            bids=[
+                BidTerms(order=b.order, buyer=b.trader, price_fen=b.price_fen, at=b.at)
+                for b in result.ranked
+            ],
+            winners=list(result.winners),
+            price_fen=result.price_fen,
+            rule=result.rule,
         )
-        self.exchange.record("trade.rejected", body, [self.exchange.operator])
+        self.exchange.record("trade.clearing", body, [self.exchange.operator])

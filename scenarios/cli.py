@@ -19,7 +19,7 @@ import typer
 
 from scenarios.cli_check import register as register_check_command
 from scenarios.cli_compare import register as register_compare_command
-from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, one_line_errors
+from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, fail, one_line_errors
 from scenarios.cli_inspect import register as register_inspect_command
 from scenarios.cli_ledger import register as register_ledger_commands
 from scenarios.cli_policy import register as register_policy_commands
@@ -27,6 +27,7 @@ from scenarios.cli_replay import register as register_replay_command
 from scenarios.cli_report import register as register_report_commands
 from scenarios.cli_run import register as register_run_commands
 from scenarios.keys import find_key_secret
+from scenarios.plugins import PluginError, load_entry_points
 from scenarios.synthetic import write_synthetic
 
 __all__ = ["app", "main"]
@@ -55,6 +56,10 @@ def _options(
     ] = False,
 ) -> None:
     """Data-exchange marketplace simulator over a signed, Merkle-logged ledger."""
+    try:
+        load_entry_points()  # installed packages' strategies and mechanisms (dxsim.plugins)
+    except PluginError as exc:
+        fail(str(exc))
 
 
 @app.command()

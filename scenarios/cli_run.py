@@ -20,12 +20,13 @@ from scenarios.catalog import builtin_scenarios, describe, resolve
 from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
 from scenarios.keys import KeySource, find_key_secret, refuse_inside, run_keys
 from scenarios.load import ScenarioError, load
+from scenarios.plugins import PluginError, load_plugins
 from scenarios.report import invariant_lines, summary_table
 from scenarios.run import RunResult, run_scenario
 from scenarios.rundir import ledger_location, read_manifest
 from scenarios.schema import Scenario
 
-__all__ = ["register"]
+__all__ = ["PluginOption", "load_plugin_options", "register"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario file, or a built-in name (baseline).")]
 KeySecretOption = Annotated[
@@ -35,6 +36,24 @@ KeySecretOption = Annotated[
         "$DXSIM_KEY_SECRET, $DXSIM_KEY_SECRET_FILE, else ~/.config/dxsim/key-secret)."
     ),
 ]
+
+
+PluginOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Import a module of your own strategies or mechanisms first (a .py file or a "
+        "dotted module name; repeat for several).",
+    ),
+]
+
+
+def load_plugin_options(plugins: list[str] | None) -> None:
+    """Import the ``--plugin`` modules (each once per process)."""
+    try:
+        load_plugins(plugins or [])
+    except PluginError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def _load(name_or_path: str) -> tuple[Scenario, str]:
@@ -180,8 +199,10 @@ def run(
             "directory: `dxsim verify RUN --checkpoint FILE` then catches a rewritten log."
         ),
     ] = None,
+    plugin: PluginOption = None,
 ) -> None:
     """Run a scenario into a run directory and check the five invariants."""
+    load_plugin_options(plugin)
     loaded, source = _load(scenario)
     try:
         loaded = loaded.with_overrides(seed=seed, days=days)
@@ -212,8 +233,9 @@ def run(
 
 
 @one_line_errors
-def validate(scenario: ScenarioArg) -> None:
+def validate(scenario: ScenarioArg, plugin: PluginOption = None) -> None:
     """Check a scenario file without running it."""
+    load_plugin_options(plugin)
     loaded, _source = _load(scenario)
     kinds = ", ".join(
         f"{p.count} {p.kind}s" + (f" ({p.name})" if p.name else "") for p in loaded.population

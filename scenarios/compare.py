@@ -30,6 +30,7 @@ from scipy import stats
 from ledger import KeySecret
 from marketplace.metrics import Metrics
 from scenarios.keys import run_keys
+from scenarios.plugins import loaded_plugins, restore_plugins
 from scenarios.run import run_scenario
 from scenarios.schema import Scenario
 
@@ -184,7 +185,12 @@ def compare(
     results: dict[tuple[str, int], dict[str, float | None]] = {}
     broken: list[str] = []
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=restore_plugins,
+        initargs=(loaded_plugins(),),
+    ) as pool:
         futures = [pool.submit(_run_one, task) for task in tasks]
         for done, future in enumerate(as_completed(futures), start=1):
             policy, replication, figures, problems = future.result()

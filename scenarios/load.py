@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from marketplace import tomlfile
 from marketplace.tomlfile import ConfigError, locate
+from scenarios.plugins import PluginError, load_plugin
 
 __all__ = ["ScenarioError", "load", "load_toml", "locate", "validate"]
 
@@ -33,8 +34,29 @@ def load_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def load(path: str | Path, model: type[M]) -> M:
-    """Read, parse and validate a scenario file."""
-    return tomlfile.load(path, model, "scenario", ScenarioError)
+    """Read, parse and validate a scenario file, importing the plugins its ``[plugins]``
+    table names first (so it may name the strategies and mechanisms they register)."""
+    path = Path(path)
+    data, source = load_toml(path)
+    _import_plugins(data, source, path)
+    return validate(model, data, source, path)
+
+
+def _import_plugins(data: dict[str, Any], source: str, path: Path) -> None:
+    section = data.get("plugins")
+    if not isinstance(section, dict):
+        return  # absent, or wrong: the model reports a wrong one at its line
+    modules = section.get("modules")
+    if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+        return
+    for index, module in enumerate(modules):
+        try:
+            load_plugin(module, path.parent)
+        except PluginError as exc:
+            line = locate(source, ("plugins", "modules", index)) or locate(
+                source, ("plugins", "modules")
+            )
+            raise ScenarioError(path, line, f"plugins.modules[{index}]", str(exc)) from None
 
 
 def validate(model: type[M], data: dict[str, Any], source: str, path: Path | None) -> M:

@@ -20,6 +20,7 @@ from marketplace.invariants import InvariantResult, check_invariants
 from marketplace.metrics import Metrics, fold
 from scenarios.build import World, build
 from scenarios.keys import KeySource
+from scenarios.plugins import loaded_plugins
 from scenarios.report import summary_text
 from scenarios.rundir import RunManifest, prepare_run_dir, write_manifest
 from scenarios.schema import Scenario
@@ -84,6 +85,9 @@ def run_scenario(
         ledger=without_password(ledger_url) if ledger_url else "ledger.db",
         seed=scenario.run.seed,
         keys=keys_label,
+        plugins=[
+            {"name": p.name, "origin": p.origin, "sha256": p.sha256} for p in loaded_plugins()
+        ],
     )
     write_manifest(out, manifest)
     world: World | None = None

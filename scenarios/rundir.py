@@ -67,6 +67,8 @@ class RunManifest(BaseModel):
     root: str | None = None
     statements: str | None = None
     verifier_key: str | None = None
+    #: The plugins the run imported (``scenarios.plugins``): name, where from, SHA-256.
+    plugins: list[dict[str, str | None]] = []
 
     @property
     def ledger_is_url(self) -> bool:

@@ -109,7 +109,15 @@ def _loaded(pack: str) -> None:
         raise ValueError(str(exc).splitlines()[0]) from None
 
 
+class PluginsSection(_Section):
+    """Modules to import before the scenario is read (see :mod:`scenarios.plugins`): ``.py``
+    files relative to the scenario's directory, or dotted module names."""
+
+    modules: list[str] = Field(default_factory=list, max_length=100)
+
+
 class Scenario(_Section):
+    plugins: PluginsSection = PluginsSection()
     run: RunSection = RunSection()
     ledger: LedgerSection = LedgerSection()
     exchange: ExchangeConfig = ExchangeConfig()

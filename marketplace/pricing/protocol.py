@@ -76,8 +76,12 @@ class PricingContext:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
+    """The seller's side of a listing: its price, why, and how many units it offers at it
+    (None: unlimited licences; an auction of ``k`` exclusive licences offers ``k``)."""
+
     price_fen: int
     reason: str
+    quantity: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,10 +36,20 @@ class Pricing:
             raise MarketError(f"{provider.id} cannot price {listing.listing}")
         spec = listing.spec
         context = PricingContext(
-            listing.listing, spec.unit_cost_fen, proposed_fen, spec.quality_pct
+            listing.listing,
+            spec.unit_cost_fen,
+            proposed_fen,
+            spec.quality_pct,
+            sales=listing.sales,
+            revenue_fen=listing.revenue_fen,
+            now_s=self.exchange.now_s(),
         )
         quote = mechanism.quote(context)
-        if quote.price_fen == listing.price_fen and mechanism.name == listing.mechanism:
+        if (
+            quote.price_fen == listing.price_fen
+            and mechanism.name == listing.mechanism
+            and quote.quantity == listing.quote_quantity
+        ):
             return quote.price_fen
         body = PriceQuote(
             listing=listing.listing,
@@ -47,10 +57,14 @@ class Pricing:
             price_fen=quote.price_fen,
             cost_fen=spec.unit_cost_fen,
             reason=quote.reason,
+            quantity=quote.quantity,
         )
         entry = self.exchange.record("pricing.quote", body, [provider])
+        replaced = listing.quote_seq
         listing.price_fen = quote.price_fen
         listing.mechanism = mechanism.name
         listing.quote_seq = entry.seq
+        listing.quote_quantity = quote.quantity
         self.exchange.offer_changed(listing)
+        self.exchange.trading.quoted(listing, mechanism, replaced)
         return quote.price_fen

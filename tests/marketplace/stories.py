@@ -447,6 +447,26 @@ EXPECTED: dict[str, Any] = {
         "important_delivered_abroad": 0,
         "important_without_assessment": 0,
     },
+    "cancels_by_reason": {},
+    "pricing": {  # every contract here came from a posted price
+        "posted": {
+            "bids_per_round": None,
+            "buy_orders": 4,
+            "buyer_surplus_fen": 50_000 + 20_000,  # delivered contracts only, as in the totals
+            "cancelled_by_reason": {},
+            "contracts": 4,
+            "fill_rate": 1.0,
+            "price_mean_fen": 82_500,  # 330,000 / 4
+            "price_p50_fen": 80_000,  # nearest rank 2 of 50k, 80k, 100k, 100k
+            "reserve_set_price": 0,
+            "rounds": 0,
+            "rounds_sold": 0,
+            "sell_orders": 0,
+            "seller_surplus_fen": 75_000 + 75_000,
+            "volume_fen": 330_000,
+            "wait_to_fill_days_p50": 0.0,  # each order filled the moment it was placed
+        }
+    },
 }
 
 

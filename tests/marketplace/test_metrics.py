@@ -52,9 +52,11 @@ def test_metrics_json_is_plain_and_sorted(story_db: Path) -> None:
         for key in floats
     )
     for key, value in data.items():
-        if isinstance(value, dict) and key != "crossborder":  # tallies; see below
+        if isinstance(value, dict) and key not in ("crossborder", "pricing"):  # see below
             assert list(value) == sorted(value)
             assert all(type(v) is int for v in value.values())
+    for figures in data["pricing"].values():
+        assert list(figures) == sorted(figures)
     crossing = data["crossborder"]
     for name in ("flows", "refusals", "refused_by_rule", "mechanism_wait_days", "decisions"):
         assert list(crossing[name]) == sorted(crossing[name])

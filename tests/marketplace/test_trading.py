@@ -171,6 +171,9 @@ def test_a_valid_order_is_a_contract_signed_by_buyer_and_provider(tmp_path: Path
         quote_seq=listing.quote_seq or 0,
         ordered_at=3 * DAY,
         research={"buyer_value_fen": 4_000, "provider_cost_fen": 1_000},
+        mechanism="posted",
+        ask=f"quote-{listing.quote_seq}",
+        rule="posted ask",
     )
     assert (fact.time, fact.seq) == (3 * DAY, contract.seq)
     assert fact.actor == m.buyer.id

@@ -62,10 +62,32 @@ def first(entries: list[Forged], kind: str, skip: int = 0) -> Forged:
 
 
 def triple_a_price(entries: list[Forged]) -> list[Forged]:
+    """The third contract's price tripled, and the buyer's order limit with it (so the price
+    is still within the limits on record: the forger keeps the story consistent)."""
+    contract = triple_the_contract_only(entries)
+    order = next(
+        e for e in entries if e.kind == "trade.order" and e.body["order"] == contract.body["order"]
+    )
+    order.body = {**order.body, "price_fen": order.body["price_fen"] * 3}
+    order.changed = True
+    return entries
+
+
+def triple_the_contract_only(entries: list[Forged]) -> Forged:
     contract = first(entries, "trade.contract", 3)
     contract.body = {**contract.body, "price_fen": contract.body["price_fen"] * 3}
     contract.changed = True
-    return entries
+    return contract
+
+
+def test_a_price_above_the_buyers_order_is_caught_even_when_re_signed(run: Path) -> None:
+    def contract_only(entries: list[Forged]) -> list[Forged]:
+        triple_the_contract_only(entries)
+        return entries
+
+    forge(run / "ledger.db", contract_only, real, "dxsim-log")
+    code, out = verify(run)
+    assert code == 1 and "above the buyer's limit" in out, out
 
 
 def verify(run: Path, *extra: str) -> tuple[int, str]:

@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from scenarios.cli_errors import UserError, one_line_errors
 from scenarios.experiments import Experiment, Plan, experiments, find, load_config
+from scenarios.experiments.config import Override, parse_override
 from scenarios.experiments.output import document, has_plot, plot_png, table
 from scenarios.outdir import OutputDir, owned_files
 
@@ -37,13 +38,18 @@ COMMON = "--reps --seed --scenario --set --out --force --format --workers --no-p
 def _list() -> None:
     for name, experiment in experiments().items():
         sys.stdout.write(f"{name:<16} {experiment.title}\n{'':<16} {experiment.source}\n")
+        for shortcut in experiment.shortcuts:
+            sys.stdout.write(
+                f"{'':<16} {shortcut.flag} (--set {shortcut.key}=...): {shortcut.help}\n"
+            )
 
 
-def _shortcut_sets(experiment: Experiment[Any], extra: list[str]) -> list[str]:
-    """``--flag VALUE`` / ``--flag=VALUE`` words left over by typer, as ``--set`` texts."""
+def _shortcut_sets(experiment: Experiment[Any], extra: list[str]) -> list[Override]:
+    """``--flag VALUE`` / ``--flag=VALUE`` words left over by typer, as ``--set`` overrides."""
     flags = {shortcut.flag: shortcut.key for shortcut in experiment.shortcuts}
     own = " ".join(flags) or "none"
-    sets, words = [], iter(extra)
+    sets: list[Override] = []
+    words = iter(extra)
     for word in words:
         flag, eq, value = word.partition("=")
         if flag not in flags:
@@ -55,7 +61,7 @@ def _shortcut_sets(experiment: Experiment[Any], extra: list[str]) -> list[str]:
             value = next(words, "")
             if not value or value.startswith("--"):
                 raise UserError(f"{flag} needs a value")
-        sets.append(f"{flags[flag]}={value}")
+        sets.append(parse_override(f"{flags[flag]}={value}", shown=f"{flag} {value}"))
     return sets
 
 
@@ -121,8 +127,10 @@ def experiment_command(
     ] = False,
     list_all: Annotated[bool, typer.Option("--list", help="List the experiments.")] = False,
 ) -> None:
-    """Rerun a published result: a table of our figures (mean ± 95 % CI over replications)
-    beside the published ones, and a PNG plot."""
+    """Rerun a published result: our figures (mean ± 95 % CI) beside the published, and a PNG.
+
+    An experiment's own options (dxsim experiments lists them) stand for --set KEY=VALUE.
+    """
     if list_all:
         _list()
         return
@@ -134,13 +142,13 @@ def experiment_command(
         return
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r}: unknown format; allowed: {', '.join(FORMATS)}")
-    every_set = [*(sets or []), *_shortcut_sets(experiment, list(ctx.args))]
+    every_set = [*map(parse_override, sets or []), *_shortcut_sets(experiment, list(ctx.args))]
     config = load_config(experiment.config, scenario or experiment.builtin, every_set)
     if not no_plot:
         _require_matplotlib()
     written = _open_out(out, experiment.name, force)
     count = experiment.reps if reps is None else reps
-    processes = experiment.workers if workers is None else workers or os.cpu_count() or 1
+    processes = (experiment.workers if workers is None else workers) or os.cpu_count() or 1
     started = time.perf_counter()
     columns = (
         TextColumn(f"[bold]{experiment.name}"),

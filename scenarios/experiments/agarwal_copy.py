@@ -330,5 +330,5 @@ EXPERIMENT = Experiment(
     source=f"{PAPER}, §3.3 and §4.3 (arXiv 1805.08125)",
     config=AgarwalCopy,
     run=run,
-    reps=30,
+    reps=50,
 )

@@ -210,8 +210,9 @@ class Shortcut:
 class Experiment(Generic[C]):
     """A named study: its configuration model, its run, and what it reproduces.
 
-    ``reps`` and ``workers`` are the defaults of ``--reps`` and ``--workers``; ``shortcuts``
-    are the experiment's own options.
+    ``reps`` and ``workers`` are the defaults of ``--reps`` and ``--workers`` (0: one worker
+    process per core, for experiments that run whole simulations); ``shortcuts`` are the
+    experiment's own options.
     """
 
     name: str

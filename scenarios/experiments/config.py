@@ -37,18 +37,19 @@ class ExperimentError(ConfigError):
 
 
 class Override:
-    """One ``--set KEY=VALUE``, parsed."""
+    """One ``--set KEY=VALUE``, parsed; ``shown`` is how the user wrote it (``--set K=V``, or
+    an experiment's own option such as ``--market 3``), for error messages."""
 
-    def __init__(self, text: str, key: tuple[str, ...], value: Any) -> None:
-        self.text, self.key, self.value = text, key, value
+    def __init__(self, shown: str, key: tuple[str, ...], value: Any) -> None:
+        self.shown, self.key, self.value = shown, key, value
 
     @property
     def dotted(self) -> str:
         return ".".join(self.key)
 
 
-def parse_override(text: str) -> Override:
-    """Parse ``KEY=VALUE``.
+def parse_override(text: str, shown: str | None = None) -> Override:
+    """Parse ``KEY=VALUE`` (given as ``shown``, by default ``--set KEY=VALUE``).
 
     Raises:
         UserError: no ``=``, or KEY is not a dotted path of bare keys.
@@ -57,14 +58,15 @@ def parse_override(text: str) -> Override:
     key = key.strip()
     if not sep or not _KEY.fullmatch(key):
         raise UserError(
-            f"--set {text!r}: expected KEY=VALUE with KEY a dotted path such as task.view_noise"
+            f"{shown or '--set ' + repr(text)}: expected KEY=VALUE with KEY a dotted path "
+            "such as task.view_noise"
         )
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw  # a bare word: the string itself
-    return Override(text, tuple(key.split(".")), value)
+    return Override(shown or f"--set {text}", tuple(key.split(".")), value)
 
 
 def _assign(data: dict[str, Any], override: Override) -> None:
@@ -73,7 +75,7 @@ def _assign(data: dict[str, Any], override: Override) -> None:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
             where = ".".join(override.key[: depth + 1])
-            raise UserError(f"--set {override.text}: {where} is a value, not a table")
+            raise UserError(f"{override.shown}: {where} is a value, not a table")
         node = child
     node[override.key[-1]] = override.value
 
@@ -90,18 +92,14 @@ def _blame(error: ConfigError, overrides: Sequence[Override]) -> str:
         )
 
     culprit = next((o for o in reversed(overrides) if related(o)), None)
-    where = (
-        f"--set {culprit.text}"
-        if culprit
-        else "with " + " ".join(f"--set {o.text}" for o in overrides)
-    )
+    where = culprit.shown if culprit else "with " + " ".join(o.shown for o in overrides)
     text = f"{where}: " + (f"{field}: " if field else "") + error.message
     if error.others:
         text += f" (and {len(error.others)} more problem{'s' * (len(error.others) > 1)})"
     return text
 
 
-def load_config(model: type[M], path: Path, sets: Sequence[str] = ()) -> M:
+def load_config(model: type[M], path: Path, sets: Sequence[str | Override] = ()) -> M:
     """Read ``path``, validate it as ``model``, apply the ``--set`` overrides, validate again.
 
     Raises:
@@ -115,7 +113,7 @@ def load_config(model: type[M], path: Path, sets: Sequence[str] = ()) -> M:
         raise UserError(str(exc)) from exc
     if not sets:
         return valid
-    overrides = [parse_override(text) for text in sets]
+    overrides = [o if isinstance(o, Override) else parse_override(o) for o in sets]
     merged = copy.deepcopy(data)
     for override in overrides:
         _assign(merged, override)

@@ -64,7 +64,7 @@ def _json(tmp_path: Path, name: str, *args: str) -> dict[str, object]:
 
 def test_same_seed_same_json(tmp_path: Path) -> None:
     first = _json(tmp_path, "a", "--seed", "4")
-    again = _json(tmp_path, "b", "--seed", "4")
+    again = _json(tmp_path, "b", "--seed", "4", "--workers", "2")  # in two processes
     other = _json(tmp_path, "c", "--seed", "5")
     assert first == again != other
     assert not (tmp_path / "a" / "agarwal-copy.png").exists()
@@ -119,6 +119,10 @@ def test_an_experiments_own_options(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         data = _json(tmp_path, f"o{len(args)}", *args)
         assert data["config"]["copies"]["max"] == 1  # type: ignore[index]
     assert _one_line(_run("--copies")) == "dxsim: error: --copies needs a value"
+    assert _one_line(_run("--copies", "99")).startswith(
+        "dxsim: error: --copies 99: copies.max: 99 is not allowed: Input should be less than"
+    )
+    assert "--copies (--set copies.max=...): how many copies" in cli("experiments").stdout
 
 
 def test_output_directory_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

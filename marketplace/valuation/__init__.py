@@ -16,6 +16,7 @@ from marketplace.valuation.shapley import (
     Game,
     Worths,
     exact_shapley,
+    grand_worth,
     sampled_shapley,
     sampling_error,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "cosine_similarity",
     "draw_task",
     "exact_shapley",
+    "grand_worth",
     "penalties",
     "renormalised",
     "sampled_shapley",

@@ -41,6 +41,7 @@ __all__ = [
     "Worths",
     "coalition_sizes",
     "exact_shapley",
+    "grand_worth",
     "members",
     "sampled_shapley",
     "sampling_error",
@@ -89,6 +90,11 @@ def members(coalitions: Coalitions, size: int, players: int) -> npt.NDArray[np.i
 def _check_players(n: int, most: int) -> None:
     if not 1 <= n <= most:
         raise ValueError(f"a game of {n} players: allowed 1..{most}")
+
+
+def grand_worth(game: Game) -> float:
+    """v(N), the worth of all players together: what balance divides."""
+    return float(game.worth(np.array([(1 << game.players) - 1], dtype=np.int64))[0])
 
 
 def exact_shapley(game: Game) -> Worths:

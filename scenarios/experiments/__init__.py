@@ -4,6 +4,27 @@ Each experiment is a configuration (``NAME.toml`` beside this module, a pydantic
 small analysis over seeded replications; it reports its figures beside the published ones
 (:mod:`scenarios.experiments.base`). To add one, write a module with an ``EXPERIMENT =
 Experiment(...)`` and its TOML file here, and add it to :data:`BUILTIN`.
+
+One that runs whole dxsim simulations gives each replication's seed to its scenario and runs
+replications in worker processes (``workers=0``: one per core)::
+
+    def _one(config: Smith1962, replication: Replication) -> list[float]:
+        scenario = load(resolve(config.scenario), Scenario).with_overrides(
+            seed=replication.seed, days=config.days
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            keys = run_keys(KeySecret.generate(), scenario.run.seed)
+            result = run_scenario(scenario, Path(scratch) / "run", keys=keys,
+                                  check_determinism=False)
+        return [...]  # its figures, from result.metrics
+
+    def run(config: Smith1962, plan: Plan) -> Outcome:
+        per_replication = plan.map(_one, config)
+        return Outcome(tuple(Figure(...) for ...), notes=(...), plot=PlotSpec(...))
+
+    EXPERIMENT = Experiment(name="smith1962", title=..., source=..., config=Smith1962,
+                            run=run, reps=10, workers=0,
+                            shortcuts=(Shortcut("--market", "market", "market 1..5"),))
 """
 
 from __future__ import annotations

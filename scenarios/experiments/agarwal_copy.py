@@ -42,6 +42,7 @@ from marketplace.valuation import (
     cosine_similarity,
     draw_task,
     exact_shapley,
+    grand_worth,
     sampled_shapley,
     sampling_error,
     seller_totals,
@@ -163,7 +164,7 @@ def _example(data: Dataset, alpha: float) -> tuple[float, float, float]:
         )
         phi = exact_shapley(game)
         robust = shapley_robust(phi, cosine_similarity(x), lam=1.0)
-        total = float(game.worth(np.array([(1 << game.players) - 1], dtype=np.int64))[0])
+        total = grand_worth(game)
         results.append(
             (
                 _share(seller_totals(phi, owners)["B"], total),
@@ -176,16 +177,15 @@ def _example(data: Dataset, alpha: float) -> tuple[float, float, float]:
 def _replicate(config: AgarwalCopy, replication: Replication) -> _Draw:
     data = draw_task(config.task, replication.generator("task"))
     seller = config.copies.seller
-    shapley, robust, renormalised = [], [], []
-    gain = math.nan
+    shapley, robust, renormalised, gains = [], [], [], []
     for k in range(config.copies.max + 1):
         sold = data.with_copies(seller, k, config.copies.noise, replication.generator(f"copy/{k}"))
         game = RidgeGain(sold, config.task.ridge_alpha)
         phi = _values(game, config.allocation, replication.generator(f"shapley/{k}"))
         columns = np.vstack([sold.train, sold.test])
         paid = shapley_robust(phi, cosine_similarity(columns), config.allocation.robust_lambda)
-        total = float(game.worth(np.array([(1 << game.players) - 1], dtype=np.int64))[0])
-        gain = total if k == 0 else gain
+        total = grand_worth(game)  # what the Shapley values add up to, exact or sampled
+        gains.append(total)
         shapley.append(_share(seller_totals(phi, sold.owners)[seller], total))
         robust.append(_share(seller_totals(paid, sold.owners)[seller], total))
         renormalised.append(_share(seller_totals(paid, sold.owners)[seller], float(paid.sum())))
@@ -193,7 +193,7 @@ def _replicate(config: AgarwalCopy, replication: Replication) -> _Draw:
         tuple(shapley),
         tuple(robust),
         tuple(renormalised),
-        gain,
+        gains[0],
         _example(data, config.task.ridge_alpha),
     )
 

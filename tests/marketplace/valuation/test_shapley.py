@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketplace.valuation import exact_shapley, sampled_shapley, sampling_error
+from marketplace.valuation import exact_shapley, grand_worth, sampled_shapley, sampling_error
 from marketplace.valuation.shapley import MAX_EXACT_PLAYERS, coalition_sizes, members
 from tests.marketplace.valuation.games import TableGame, from_dict, games
 
@@ -36,6 +36,7 @@ def games_of(players: int) -> st.SearchStrategy[TableGame]:
 
 def test_three_partners_worked_by_hand() -> None:
     assert exact_shapley(PARTNERS) == pytest.approx([45, 40, 35])
+    assert grand_worth(PARTNERS) == 120
 
 
 def test_one_player_gets_its_own_worth_over_the_empty_one() -> None:

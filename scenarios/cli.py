@@ -20,6 +20,7 @@ import typer
 from scenarios.cli_check import register as register_check_command
 from scenarios.cli_compare import register as register_compare_command
 from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, fail, one_line_errors
+from scenarios.cli_experiment import register as register_experiment_commands
 from scenarios.cli_inspect import register as register_inspect_command
 from scenarios.cli_ledger import register as register_ledger_commands
 from scenarios.cli_policy import register as register_policy_commands
@@ -47,6 +48,7 @@ register_compare_command(app)
 register_replay_command(app)
 register_inspect_command(app)
 register_report_commands(app)
+register_experiment_commands(app)
 
 
 @app.callback()

@@ -1,6 +1,7 @@
 """Pricing mechanisms behind one Protocol, looked up by name (importing registers them)."""
 
 from marketplace.pricing.cost_plus import CostPlus
+from marketplace.pricing.order_book import DoubleAuction, OrderBookVenue
 from marketplace.pricing.posted import PostedPrice
 from marketplace.pricing.posted_venue import PostedVenue
 from marketplace.pricing.protocol import (
@@ -21,9 +22,11 @@ from marketplace.pricing.protocol import (
 __all__ = [
     "MECHANISMS",
     "CostPlus",
+    "DoubleAuction",
     "Fill",
     "LimitOrder",
     "MechanismKind",
+    "OrderBookVenue",
     "PostedPrice",
     "PostedVenue",
     "PricingContext",

@@ -1,6 +1,7 @@
 """Pricing mechanisms behind one Protocol, looked up by name (importing registers them)."""
 
 from marketplace.pricing.cost_plus import CostPlus
+from marketplace.pricing.myerson import myerson_reserve
 from marketplace.pricing.order_book import DoubleAuction, OrderBookVenue
 from marketplace.pricing.posted import PostedPrice
 from marketplace.pricing.posted_venue import PostedVenue
@@ -18,9 +19,11 @@ from marketplace.pricing.protocol import (
     make_mechanism,
     register_mechanism,
 )
+from marketplace.pricing.sealed_bid import Clearing, SealedBidVenue, SecondPrice
 
 __all__ = [
     "MECHANISMS",
+    "Clearing",
     "CostPlus",
     "DoubleAuction",
     "Fill",
@@ -32,9 +35,12 @@ __all__ = [
     "PricingContext",
     "PricingMechanism",
     "Quote",
+    "SealedBidVenue",
+    "SecondPrice",
     "Side",
     "Venue",
     "VenueView",
     "make_mechanism",
+    "myerson_reserve",
     "register_mechanism",
 ]

@@ -2,6 +2,7 @@
 
 from marketplace.pricing.cost_plus import CostPlus
 from marketplace.pricing.myerson import myerson_reserve
+from marketplace.pricing.negotiation import Negotiation, NegotiationVenue
 from marketplace.pricing.order_book import DoubleAuction, OrderBookVenue
 from marketplace.pricing.posted import PostedPrice
 from marketplace.pricing.posted_venue import PostedVenue
@@ -29,6 +30,8 @@ __all__ = [
     "Fill",
     "LimitOrder",
     "MechanismKind",
+    "Negotiation",
+    "NegotiationVenue",
     "OrderBookVenue",
     "PostedPrice",
     "PostedVenue",

@@ -135,13 +135,18 @@ class Fill:
 @dataclass(frozen=True, slots=True)
 class VenueView:
     """What traders may observe of a venue (public information only: a sealed-bid venue shows
-    no bids; a bilateral venue shows each side the other's last offer)."""
+    no bids; a bilateral venue shows each side the other's last offer).
+
+    ``to_move`` is whose turn it is at a bilateral venue (None: either side may move, or the
+    venue has no turns).
+    """
 
     kind: MechanismKind
     best_bid_fen: int | None
     best_ask_fen: int | None
     last_price_fen: int | None
     closes_at: int | None
+    to_move: Side | None = None
 
 
 class Venue(Protocol):

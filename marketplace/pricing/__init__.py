@@ -21,6 +21,7 @@ from marketplace.pricing.protocol import (
     register_mechanism,
 )
 from marketplace.pricing.sealed_bid import Clearing, SealedBidVenue, SecondPrice
+from marketplace.pricing.tiered import Tiered, TieredVenue, Version, choose_version
 
 __all__ = [
     "MECHANISMS",
@@ -41,8 +42,12 @@ __all__ = [
     "SealedBidVenue",
     "SecondPrice",
     "Side",
+    "Tiered",
+    "TieredVenue",
     "Venue",
     "VenueView",
+    "Version",
+    "choose_version",
     "make_mechanism",
     "myerson_reserve",
     "register_mechanism",

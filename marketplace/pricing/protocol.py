@@ -94,6 +94,8 @@ class LimitOrder:
         quantity: units wanted or offered, > 0; ``None`` on the sell side means unlimited
             (licences of data are non-rival).
         at: when it arrived, in sim seconds (time priority).
+        version: which version of the data (0, the default, is the full data; a tiered venue
+            sells noisier versions 1, 2, ... at lower prices).
     """
 
     order: str
@@ -103,8 +105,11 @@ class LimitOrder:
     price_fen: int
     quantity: int | None
     at: int
+    version: int = 0
 
     def __post_init__(self) -> None:
+        if self.version < 0:
+            raise MarketError(f"order {self.order}: version must be >= 0, got {self.version}")
         if self.price_fen <= 0:
             raise MarketError(f"order {self.order}: price must be > 0, got {self.price_fen}")
         if self.quantity is None and self.side == "buy":
@@ -119,7 +124,8 @@ class Fill:
 
     ``rule`` says how the price was set (``"posted ask"``, ``"resting order S0000012"``,
     ``"second price: highest losing bid"``, ``"reserve"``, ``"accepted offer"``), so the ledger
-    shows the mechanism's reasoning beside the price.
+    shows the mechanism's reasoning beside the price. ``version`` is the version of the data
+    sold (0: the full data).
     """
 
     buy: str
@@ -130,6 +136,7 @@ class Fill:
     price_fen: int
     quantity: int
     rule: str
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +145,9 @@ class VenueView:
     no bids; a bilateral venue shows each side the other's last offer).
 
     ``to_move`` is whose turn it is at a bilateral venue (None: either side may move, or the
-    venue has no turns).
+    venue has no turns). ``menu`` lists a tiered venue's versions, version 0 first, as
+    ``(quality_pct, price_fen)``: each version's quality as a percent of the full data's, and
+    its price (empty at other venues).
     """
 
     kind: MechanismKind
@@ -147,6 +156,7 @@ class VenueView:
     last_price_fen: int | None
     closes_at: int | None
     to_move: Side | None = None
+    menu: tuple[tuple[int, int], ...] = ()
 
 
 class Venue(Protocol):

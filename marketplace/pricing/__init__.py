@@ -1,5 +1,6 @@
 """Pricing mechanisms behind one Protocol, looked up by name (importing registers them)."""
 
+from marketplace.pricing.adaptive import AdaptivePosted, Hedge, regret
 from marketplace.pricing.cost_plus import CostPlus
 from marketplace.pricing.myerson import myerson_reserve
 from marketplace.pricing.negotiation import Negotiation, NegotiationVenue
@@ -25,10 +26,12 @@ from marketplace.pricing.tiered import Tiered, TieredVenue, Version, choose_vers
 
 __all__ = [
     "MECHANISMS",
+    "AdaptivePosted",
     "Clearing",
     "CostPlus",
     "DoubleAuction",
     "Fill",
+    "Hedge",
     "LimitOrder",
     "MechanismKind",
     "Negotiation",
@@ -51,4 +54,5 @@ __all__ = [
     "make_mechanism",
     "myerson_reserve",
     "register_mechanism",
+    "regret",
 ]

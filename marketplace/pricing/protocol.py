@@ -62,6 +62,9 @@ class PricingContext:
         sales: licences of this listing sold so far.
         revenue_fen: what they brought in, in total.
         now_s: the simulation time of the quote, in seconds.
+        draw: a uniform number in [0, 1) from the provider's own stream, for mechanisms that
+            randomise their quote (an adaptive posted price draws from its weights): they
+            never own a random generator.
     """
 
     listing: str
@@ -72,6 +75,11 @@ class PricingContext:
     sales: int = 0
     revenue_fen: int = 0
     now_s: int = 0
+    draw: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.draw < 1:
+            raise MarketError(f"pricing {self.listing}: draw must lie in [0, 1), got {self.draw}")
 
 
 @dataclass(frozen=True, slots=True)

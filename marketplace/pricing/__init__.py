@@ -21,6 +21,7 @@ from marketplace.pricing.protocol import (
     make_mechanism,
     register_mechanism,
 )
+from marketplace.pricing.reference import Comparable, ReferencePrices
 from marketplace.pricing.sealed_bid import Clearing, SealedBidVenue, SecondPrice
 from marketplace.pricing.tiered import Tiered, TieredVenue, Version, choose_version
 
@@ -28,6 +29,7 @@ __all__ = [
     "MECHANISMS",
     "AdaptivePosted",
     "Clearing",
+    "Comparable",
     "CostPlus",
     "DoubleAuction",
     "Fill",
@@ -42,6 +44,7 @@ __all__ = [
     "PricingContext",
     "PricingMechanism",
     "Quote",
+    "ReferencePrices",
     "SealedBidVenue",
     "SecondPrice",
     "Side",

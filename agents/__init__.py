@@ -14,6 +14,7 @@ from agents.populations import (
 from agents.provider import Provider
 from agents.regulator import ClearanceStaff
 from agents.strategies import STRATEGIES, make_strategy, register, strategy_names
+from agents.trading_strategies import MarketEvent, TradeObservation, TradingStrategy
 
 __all__ = [
     "STRATEGIES",
@@ -23,11 +24,14 @@ __all__ = [
     "BuyerPopulation",
     "CertifierPopulation",
     "ClearanceStaff",
+    "MarketEvent",
     "Operator",
     "Population",
     "Provider",
     "ProviderPopulation",
     "RegulatorPopulation",
+    "TradeObservation",
+    "TradingStrategy",
     "make_strategy",
     "register",
     "strategy_names",

@@ -43,12 +43,13 @@ __all__ = [
     "value_of",
 ]
 
-StrategyKind = Literal["pricing", "purchase", "review", "clearance"]
+StrategyKind = Literal["pricing", "purchase", "review", "clearance", "trading"]
 STRATEGIES: dict[StrategyKind, dict[str, Callable[..., Any]]] = {
     "pricing": {},
     "purchase": {},
     "review": {},
     "clearance": {},
+    "trading": {},  # prices submitted at venues: agents/trading_strategies.py registers them
 }
 T = TypeVar("T", bound=type)
 

@@ -62,6 +62,9 @@ class PricingContext:
         sales: licences of this listing sold so far.
         revenue_fen: what they brought in, in total.
         now_s: the simulation time of the quote, in seconds.
+        draw: a uniform number in [0, 1) from the provider's own stream, for mechanisms that
+            randomise their quote (an adaptive posted price draws from its weights): they
+            never own a random generator.
     """
 
     listing: str
@@ -72,6 +75,11 @@ class PricingContext:
     sales: int = 0
     revenue_fen: int = 0
     now_s: int = 0
+    draw: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.draw < 1:
+            raise MarketError(f"pricing {self.listing}: draw must lie in [0, 1), got {self.draw}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,8 @@ class LimitOrder:
         quantity: units wanted or offered, > 0; ``None`` on the sell side means unlimited
             (licences of data are non-rival).
         at: when it arrived, in sim seconds (time priority).
+        version: which version of the data (0, the default, is the full data; a tiered venue
+            sells noisier versions 1, 2, ... at lower prices).
     """
 
     order: str
@@ -107,8 +117,11 @@ class LimitOrder:
     price_fen: int
     quantity: int | None
     at: int
+    version: int = 0
 
     def __post_init__(self) -> None:
+        if self.version < 0:
+            raise MarketError(f"order {self.order}: version must be >= 0, got {self.version}")
         if self.price_fen <= 0:
             raise MarketError(f"order {self.order}: price must be > 0, got {self.price_fen}")
         if self.quantity is None and self.side == "buy":
@@ -123,7 +136,8 @@ class Fill:
 
     ``rule`` says how the price was set (``"posted ask"``, ``"resting order S0000012"``,
     ``"second price: highest losing bid"``, ``"reserve"``, ``"accepted offer"``), so the ledger
-    shows the mechanism's reasoning beside the price.
+    shows the mechanism's reasoning beside the price. ``version`` is the version of the data
+    sold (0: the full data).
     """
 
     buy: str
@@ -134,18 +148,27 @@ class Fill:
     price_fen: int
     quantity: int
     rule: str
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class VenueView:
     """What traders may observe of a venue (public information only: a sealed-bid venue shows
-    no bids; a bilateral venue shows each side the other's last offer)."""
+    no bids; a bilateral venue shows each side the other's last offer).
+
+    ``to_move`` is whose turn it is at a bilateral venue (None: either side may move, or the
+    venue has no turns). ``menu`` lists a tiered venue's versions, version 0 first, as
+    ``(quality_pct, price_fen)``: each version's quality as a percent of the full data's, and
+    its price (empty at other venues).
+    """
 
     kind: MechanismKind
     best_bid_fen: int | None
     best_ask_fen: int | None
     last_price_fen: int | None
     closes_at: int | None
+    to_move: Side | None = None
+    menu: tuple[tuple[int, int], ...] = ()
 
 
 class Venue(Protocol):

@@ -23,6 +23,8 @@ from agents.strategies import (
     register,
     strategy_names,
 )
+from agents.trading_strategies import TradeObservation
+from marketplace.pricing import VenueView
 
 
 def priced(
@@ -228,12 +230,16 @@ SAMPLES = {
     "purchase": shopping(5_000, offer("a", 1_000), offer("b", 2_000, certified=False)),
     "review": review(60, 0.3),
     "clearance": ClearanceObservation("security-assessment", True, False, False, 0.5),
+    "trading": TradeObservation(
+        "buy", 5_000, VenueView("posted", None, 4_000, None, None), 1, 10_000, 0.3, 0.7
+    ),
 }
 RESULT_TYPES: dict[StrategyKind, tuple[type, ...]] = {
     "pricing": (int,),
     "purchase": (str, type(None)),
     "review": (ReviewDecision,),
     "clearance": (ClearanceVerdict,),
+    "trading": (int, type(None)),
 }
 
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Generator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import simpy
 
+from agents.negotiation import Haggler, Negotiations
 from agents.participant import Participant
 from agents.populations import BuyerPopulation
-from agents.strategies import PurchaseObservation, PurchaseStrategy, value_of
+from agents.strategies import PurchaseObservation, PurchaseStrategy, make_strategy, value_of
+from agents.trading_strategies import TradeObservation
 from ledger import Identity
 from marketplace.entries_crossborder import TransferTerms
 from marketplace.exchange import Exchange
+from marketplace.pricing.tiered import choose_version
 from marketplace.state import Offer, Order
 
 __all__ = ["Buyer"]
@@ -31,14 +35,21 @@ class Buyer(Participant[BuyerPopulation]):
         rng: np.random.Generator,
         arrivals: np.random.Generator,
         terms: np.random.Generator,
+        bidding: np.random.Generator | None = None,
+        negotiations: Negotiations | None = None,
     ) -> None:
         """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
-        arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes. So a
-        variant that changes one leaves the others' draws as they were (common random
-        numbers)."""
+        arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes;
+        ``bidding`` only the numbers its trading strategy draws. So a variant that changes one
+        leaves the others' draws as they were (common random numbers)."""
         super().__init__(identity, exchange, spec, rng)
         self.arrivals = arrivals
         self.terms = terms
+        self.bidder = Haggler(
+            make_strategy("trading", spec.trading, spec.trading_params),
+            bidding if bidding is not None else np.random.default_rng(0),
+        )
+        self.negotiations = negotiations
         self._purposes = sorted(spec.purposes)
         purpose_weights = np.array([spec.purposes[p] for p in self._purposes], dtype=float)
         self._purpose_cdf = np.cumsum(purpose_weights) / purpose_weights.sum()
@@ -71,17 +82,52 @@ class Buyer(Participant[BuyerPopulation]):
                 self.exchange.trading.unmet(self.identity.id, category, value, seen.offers)
                 continue
             offer = next(o for o in seen.offers if o.listing == choice)
-            order = Order(
-                buyer=self.identity.id,
-                listing=choice,
-                licence=self._licences[bisect.bisect_right(self._licence_cdf, rng.random())],
-                duration_days=spec.duration_days,
-                destination=self.destination(),
-                value_fen=value_of(value, offer),
-                price_fen=offer.price_fen,
-                terms=self.transfer_terms(),
-            )
-            yield env.process(self.exchange.trading.purchase(order))
+            yield env.process(self.buy(offer, value_of(value, offer), category))
+
+    def buy(self, offer: Offer, value: int, category: str) -> Generator[simpy.Event, Any, None]:
+        """Process: bid for ``offer`` the way its listing's mechanism trades (a negotiation is
+        a conversation; every other mechanism one order), worth ``value`` to the buyer."""
+        exchange, spec, rng = self.exchange, self.spec, self.rng
+        listing = exchange.listings[offer.listing]
+        view = exchange.trading.view(listing)
+        version = choose_version(value, view.menu) if view.menu else 0
+        if version is None:
+            exchange.trading.unmet(self.identity.id, category, value, (offer,))
+            return
+        if view.menu:  # a tiered listing: the version's quality is what the buyer gets
+            value = value * view.menu[version][0] // 100
+        order = Order(
+            buyer=self.identity.id,
+            listing=offer.listing,
+            licence=self._licences[bisect.bisect_right(self._licence_cdf, rng.random())],
+            duration_days=spec.duration_days,
+            destination=self.destination(),
+            value_fen=value,
+            price_fen=offer.price_fen,
+            terms=self.transfer_terms(),
+            version=version,
+        )
+        if view.kind == "bilateral" and self.negotiations is not None:
+            yield exchange.env.process(self.negotiations.negotiate(self.bidder, order, value))
+            return
+        ask = view.menu[version][1] if view.menu else view.best_ask_fen
+        seen = TradeObservation(
+            side="buy",
+            limit_fen=value,
+            venue=replace(view, best_ask_fen=ask),
+            floor_fen=1,
+            ceiling_fen=max(1, value, ask or 1),
+            draw=float(self.bidder.rng.random()),
+            draw2=float(self.bidder.rng.random()),
+        )
+        limit = self.bidder.strategy.decide(seen)
+        if limit is None or limit <= 0:
+            exchange.trading.unmet(self.identity.id, category, value, (offer,))
+            return
+        patience = spec.patience_days if view.kind == "order-book" else None
+        yield exchange.env.process(
+            exchange.trading.purchase(replace(order, price_fen=limit), patience)
+        )
 
     def consider(self, category: str) -> tuple[Offer, ...]:
         """The consideration set: one page of ``consideration_set`` offers of the category,

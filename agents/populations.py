@@ -117,6 +117,20 @@ class _Population(BaseModel):
         return params
 
 
+def _trading_strategy(name: str) -> str:
+    if name not in STRATEGIES["trading"]:
+        allowed = ", ".join(repr(n) for n in strategy_names("trading"))
+        raise ValueError(f"unknown trading strategy {name!r}; allowed: {allowed}")
+    return name
+
+
+def _trading_params(params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    name = info.data.get("trading")
+    if isinstance(name, str):  # an unknown strategy is reported on its own field
+        make_strategy("trading", name, params)
+    return params
+
+
 class ProviderPopulation(_Population):
     """Data providers: each brings datasets to market over the listing window."""
 
@@ -163,6 +177,13 @@ class ProviderPopulation(_Population):
     pricing: str = "posted"
     pricing_params: dict[str, Any] = Field(default_factory=dict)
     reprice_every_days: Period = 14.0
+    #: How the provider haggles where its mechanism lets buyers negotiate (the seller's side
+    #: of ``negotiation``): a trading strategy, by default Faratin's linear tactic.
+    trading: str = "faratin"
+    trading_params: dict[str, Any] = Field(default_factory=dict)
+
+    _trading_known = field_validator("trading")(_trading_strategy)
+    _trading_fits = field_validator("trading_params")(_trading_params)
 
     @model_validator(mode="after")
     def _classes_fit(self) -> ProviderPopulation:
@@ -207,6 +228,15 @@ class BuyerPopulation(_Population):
         default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1, max_length=1_000
     )
     consideration_set: int = Field(default=20, ge=1, le=10_000)
+    #: How the buyer bids once it has chosen an offer (a trading strategy): at a posted price
+    #: ``truthful`` takes any price up to its value; in an auction it bids its value (dominant
+    #: in a second-price auction); in a book its bid rests up to ``patience_days``.
+    trading: str = "truthful"
+    trading_params: dict[str, Any] = Field(default_factory=dict)
+    patience_days: Period = 7.0
+
+    _trading_known = field_validator("trading")(_trading_strategy)
+    _trading_fits = field_validator("trading_params")(_trading_params)
     licence_weights: dict[Licence, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
         default_factory=_default_licence_weights
     )

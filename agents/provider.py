@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import simpy
 
+from agents.negotiation import Haggler, Negotiations
 from agents.participant import Participant
 from agents.populations import ProviderPopulation
-from agents.strategies import PriceObservation, PricingStrategy
+from agents.strategies import PriceObservation, PricingStrategy, make_strategy
 from ledger import Identity
 from marketplace.entries_crossborder import ExporterFacts, UsCategory
 from marketplace.exchange import Exchange
@@ -37,12 +38,21 @@ class Provider(Participant[ProviderPopulation]):
         spec: ProviderPopulation,
         rng: np.random.Generator,
         facts: np.random.Generator,
+        pricing_draws: np.random.Generator | None = None,
+        negotiations: Negotiations | None = None,
     ) -> None:
         """``rng`` draws what a dataset is and how it is priced; ``facts`` only its cross-border
-        facts (which people it covers, FTZ list, transit), so a scenario that adds them leaves
-        every other draw as it was (common random numbers)."""
+        facts (which people it covers, FTZ list, transit); ``pricing_draws`` only the numbers a
+        randomising mechanism and the provider's haggling draw. So a scenario that adds one
+        leaves every other draw as it was (common random numbers)."""
         super().__init__(identity, exchange, spec, rng)
         self.facts = facts
+        self.pricing_draws = (
+            pricing_draws if pricing_draws is not None else np.random.default_rng(0)
+        )
+        if negotiations is not None:
+            haggling = make_strategy("trading", spec.trading, spec.trading_params)
+            negotiations.sellers[identity.id] = Haggler(haggling, self.pricing_draws)
         self.mechanism: PricingMechanism = make_mechanism(spec.pricing, spec.pricing_params)
         self.listings: list[ListingState] = []
         self._last_reprice = 0.0
@@ -131,7 +141,8 @@ class Provider(Participant[ProviderPopulation]):
             rival_prices_fen=rivals,
         )
         proposal = self.strategy.decide(seen)
-        self.exchange.pricing.quote(self.identity, listing, self.mechanism, proposal)
+        draw = float(self.pricing_draws.random())
+        self.exchange.pricing.quote(self.identity, listing, self.mechanism, proposal, draw)
         listing.sales_at_last_quote = listing.sales
 
     def reprice(self) -> Generator[simpy.Event, Any, None]:

@@ -12,7 +12,7 @@ fresh object each call, and each participant makes its own.
 Sources, one per strategy below: Gode & Sunder (1993) for ``zi-u`` and ``zi-c``; Cliff (1997)
 for ``zip``; Vickrey (1961) for ``truthful``; shading as in first-price bidding; the posted
 price of Chawla et al. (2010) for ``price-taker``; Faratin, Sierra & Jennings (1998) for
-``faratin``.
+``faratin``; ``by-venue`` picks the one of these each kind of venue calls for.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from marketplace.money import apply_bp
 from marketplace.pricing import Side, VenueView
 
 __all__ = [
+    "ByVenue",
     "Faratin",
     "MarketEvent",
     "PriceTaker",
@@ -238,6 +239,32 @@ class Faratin(_Memoryless):
         start = max(bottom, seen.ceiling_fen if seen.quote_fen is None else seen.quote_fen)
         offer = bottom + math.ceil((1 - alpha) * (start - bottom))
         return other if other is not None and other >= offer else offer
+
+
+@register("trading", "by-venue")
+@dataclass(frozen=True)
+class ByVenue(_Memoryless):
+    """The textbook strategy for each kind of venue, so that one scenario can be run under
+    every mechanism by changing only the mechanism: the value as the limit at a posted price
+    and in a second-price auction (``truthful``; a posted venue fills at its ask, never the
+    limit, and a learning price learns from the values revealed, as buyers bid in Agarwal,
+    Dahleh & Sarkar 2019; in a second-price round it is dominant, Vickrey 1961), a shaded bid
+    or marked-up ask in an order book (``shading``, where the bid is the price paid), and
+    Faratin's time-dependent tactics in a negotiation (``faratin``).
+    """
+
+    shade_bp: Annotated[int, Field(ge=0, le=10_000)] = 1_000
+    markup_bp: BasisPoints = 1_000
+    beta: Annotated[float, Field(gt=0, le=100)] = 1.0
+    kappa: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    def decide(self, seen: TradeObservation) -> int | None:
+        kind = seen.venue.kind
+        if kind == "order-book":
+            return Shading(self.shade_bp, self.markup_bp).decide(seen)
+        if kind == "bilateral":
+            return Faratin(self.beta, self.kappa).decide(seen)
+        return Truthful().decide(seen)  # posted and sealed-bid
 
 
 @register("trading", "zip")

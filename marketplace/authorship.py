@@ -47,6 +47,7 @@ class MarketRules(TradeRules):
         self.roles: dict[str, str] = {}  # registered identity -> role
         self.accounts: dict[str, str] = {}  # open account -> role
         self.listings: dict[str, str] = {}  # listing -> provider
+        self.categories: dict[str, str] = {}  # listing -> its category
         self.applications: dict[str, str] = {}  # pending application -> listing
         self.decided: set[str] = set()
         self.certificates: dict[str, str] = {}  # certificate -> listing
@@ -115,6 +116,7 @@ class MarketRules(TradeRules):
         if body.listing in self.listings:
             return f"listing {body.listing!r} is listed twice"
         self.listings[body.listing] = actor
+        self.categories[body.listing] = body.category
         return None
 
     def _storage_hosting(
@@ -171,9 +173,15 @@ class MarketRules(TradeRules):
         if placed is None:
             return f"cites order {order!r}, which is not open"
         self.orders_done.add(order)
-        if (placed.trader, placed.listing) != (buyer, listing):
-            return f"order {order!r} is {placed.trader}'s for {placed.listing}"
-        return None
+        if placed.trader != buyer:
+            return f"order {order!r} is {placed.trader}'s"
+        if placed.listing == listing:
+            return None
+        # an order in a category's shared book may be filled from any listing of the category
+        book = placed.venue or ""
+        if book.startswith("book:") and self.categories.get(listing) == book[5:]:
+            return None
+        return f"order {order!r} is {placed.trader}'s for {placed.listing}"
 
     def _trade_contract(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Contract

@@ -19,8 +19,13 @@ Beyond who signs, these rules re-check the mechanisms' promises from the ledger 
                            the provider owns the listing, the certificate was issued for it, the
                            quote cited is a quote of that listing; one id, once; the price is
                            within both limits (at most the buyer's order, at least the seller's
-                           ask or quote); a sold ask never sells more units than it offered; an
-                           auction's contract goes to a winner at the clearing price
+                           ask or quote) and is the one its venue sets: a posted price exactly
+                           the quote (or version) cited, in a book or a negotiation the price of
+                           the order that stood first; a sold ask never sells more units than it
+                           offered; an auction's contract goes to a winner at the clearing
+                           price; it settles the open order it cites, of its buyer and listing
+                           (an order in a category's shared book, ``book:CATEGORY``, of any
+                           listing in it)
 ``trade.rejected``         names an open buyer account and settles an open order
 =========================  =====================================================================
 """
@@ -31,6 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from marketplace import entries as vocab
+from marketplace.pricing import MECHANISMS
 
 __all__ = ["TradeRules"]
 
@@ -48,6 +54,7 @@ class _Open:
     price_fen: int
     time: int
     units_left: int | None = 1
+    seq: int = -1  # where it was placed on the log
 
 
 class TradeRules:
@@ -63,6 +70,7 @@ class TradeRules:
     def _init_trade(self) -> None:
         self.quotes: dict[int, str] = {}  # seq of a pricing.quote -> listing
         self.quote_terms: dict[int, tuple[int, int | None]] = {}  # seq -> price, quantity
+        self.quote_menus: dict[int, list[list[int]]] = {}  # seq -> a tiered quote's versions
         self.orders: dict[str, _Open] = {}  # open buy orders
         self.asks: dict[str, _Open] = {}  # open sell orders (trade.ask)
         self.sold: dict[str, int] = {}  # ask or quote-SEQ -> units sold so far
@@ -84,6 +92,8 @@ class TradeRules:
         if problem is None:
             self.quotes[seq] = body.listing
             self.quote_terms[seq] = (body.price_fen, body.quantity)
+            if body.menu:
+                self.quote_menus[seq] = body.menu
         return problem
 
     def _trade_order(
@@ -99,7 +109,7 @@ class TradeRules:
         if body.order in self.orders or body.order in self.orders_done:
             return f"order {body.order!r} is placed twice"
         self.orders[body.order] = _Open(
-            body.buyer, body.listing, body.venue, body.price_fen, self.time
+            body.buyer, body.listing, body.venue, body.price_fen, self.time, seq=seq
         )
         return None
 
@@ -112,7 +122,7 @@ class TradeRules:
         if body.order in self.asks or body.order in self.sold or body.order in self.orders_done:
             return f"ask {body.order!r} is placed twice"
         self.asks[body.order] = _Open(
-            body.seller, body.listing, body.venue, body.price_fen, self.time, body.quantity
+            body.seller, body.listing, body.venue, body.price_fen, self.time, body.quantity, seq
         )
         self.sold[body.order] = 0
         return None
@@ -155,9 +165,10 @@ class TradeRules:
             held = self.orders[bid.order]
             if (held.trader, held.price_fen, held.time) != (bid.buyer, bid.price_fen, bid.at):
                 return f"bid {bid.order} is not as recorded"
-        ranked = sorted(body.bids, key=lambda b: (-b.price_fen, b.at, b.order))
-        if [b.order for b in ranked] != listed:
+        keys = [(-bid.price_fen, bid.at) for bid in body.bids]
+        if keys != sorted(keys):  # bids equal in both keep the venue's order of arrival
             return "the bids are not ranked by price, then time"
+        ranked = list(body.bids)
         eligible = [b for b in ranked if b.price_fen >= body.reserve_fen]
         winners = eligible[: body.units]
         if [b.order for b in winners] != body.winners:
@@ -190,11 +201,19 @@ class TradeRules:
         ask = body.ask
         if ask is None:
             return None
-        quote = _quote_seq(ask)
-        if quote is not None:
+        parts = _quote_parts(ask)
+        quote = None if parts is None else parts[0]
+        if parts is not None:
+            quote, version = parts
             if self.quotes.get(quote) != body.listing:
                 return f"ask {ask!r} is not a quote of {body.listing}"
             floor, units = self.quote_terms[quote]
+            menu = self.quote_menus.get(quote, [])
+            if version != body.version or (version and version >= len(menu)):
+                return f"ask {ask!r} is not version {body.version} of quote {quote}"
+            if menu:
+                floor = menu[version][1]
+            ask_seq = quote
         else:
             seller = self.asks.get(ask)
             if seller is None:
@@ -202,8 +221,12 @@ class TradeRules:
             if seller.listing != body.listing:
                 return f"ask {ask!r} is for {seller.listing}, not {body.listing}"
             floor, units = seller.price_fen, seller.units_left
+            ask_seq = seller.seq
         if body.price_fen < floor:
             return f"price {body.price_fen} is below the seller's ask {floor}"
+        problem = _price_rule(body, floor, ask_seq, held)
+        if problem is not None:
+            return problem
         self.sold[ask] = self.sold.get(ask, 0) + 1
         if units is not None and self.sold[ask] > units:
             return f"ask {ask!r} offered {units} units and sold {self.sold[ask]}"
@@ -212,7 +235,38 @@ class TradeRules:
         return None
 
 
-def _quote_seq(ask: str) -> int | None:
-    if ask.startswith("quote-") and ask[6:].isdigit():
-        return int(ask[6:])
+def _price_rule(
+    body: vocab.Contract, ask_fen: int, ask_seq: int, order: _Open | None
+) -> str | None:
+    """The price the mechanism's venue kind sets. A posted price is the quote (or the version's
+    price) cited, exactly. In an order book or a negotiation the trade is at the price of the
+    order that stood first (the maker's; Smith 1962's double auction, and an agreement at the
+    standing offer): an order placed after the ask pays the ask; one placed before it may
+    have rested (its own price) or still have been at the desk when the ask came (the ask's
+    price), which the log cannot tell apart, so either is accepted and no other. A mechanism
+    this verifier does not know (a plugin's) is held to the limits alone."""
+    mechanism = MECHANISMS.get(body.mechanism)
+    kind = getattr(mechanism, "kind", None)
+    if kind == "posted" and body.price_fen != ask_fen:
+        return f"a posted price fills at the ask {ask_fen}, not {body.price_fen}"
+    if kind in ("order-book", "bilateral") and order is not None:
+        allowed = {ask_fen} if ask_seq < order.seq else {ask_fen, order.price_fen}
+        if body.price_fen not in allowed:
+            makers = " or ".join(str(p) for p in sorted(allowed))
+            return f"the trade is at the standing order's price {makers}, not {body.price_fen}"
     return None
+
+
+def _quote_seq(ask: str) -> int | None:
+    """The seq of the quote a standing ask stands for (``quote-SEQ``, ``quote-SEQ.vK``)."""
+    seq = _quote_parts(ask)
+    return None if seq is None else seq[0]
+
+
+def _quote_parts(ask: str) -> tuple[int, int] | None:
+    if not ask.startswith("quote-"):
+        return None
+    seq, _, version = ask[6:].partition(".v")
+    if not seq.isdigit() or (version and not version.isdigit()):
+        return None
+    return int(seq), int(version or 0)

@@ -177,6 +177,12 @@ class PriceQuote(_Body):
     #: Units offered at this price: None for unlimited licences (posted prices, books); the
     #: exclusive licences of an auction round.
     quantity: Annotated[int, Field(gt=0)] | None = None
+    #: A tiered listing's versions: ``[quality_pct, price_fen]`` each, version 0 first (the
+    #: price above); every version is a standing ask (``quote-SEQ`` for version 0, else
+    #: ``quote-SEQ.vK``).
+    menu: list[list[int]] = []
+    #: A learning mechanism's price grid (``adaptive-posted``): its regret is a fold.
+    grid: list[int] = []
 
 
 class OrderPlaced(_Body):
@@ -196,6 +202,7 @@ class OrderPlaced(_Body):
     #: an auction round ``listing#round`` or a negotiation ``N…``).
     mechanism: str = "posted"
     venue: str | None = None
+    version: NonNegative = 0  # of a tiered listing: which version it wants
 
 
 class AskPlaced(_Body):
@@ -297,6 +304,7 @@ class Contract(_Body):
     mechanism: str = "posted"
     ask: str | None = None
     rule: str = "posted ask"
+    version: NonNegative = 0
 
 
 class TradeRejected(_Body):
@@ -312,6 +320,7 @@ class TradeRejected(_Body):
         "forbidden",
         "needs-information",
         "price-changed",
+        "venue-refused",
     ]
     detail: str
     #: For a policy refusal: the rules that refused it, the facts it lacked, what it was worth

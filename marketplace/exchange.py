@@ -24,6 +24,7 @@ from marketplace.entries import EXCHANGE_ACCOUNT, AccountOpen, CalendarSet, Memb
 from marketplace.errors import MarketError
 from marketplace.exports import ExportBook
 from marketplace.operation import Operation
+from marketplace.pricing.reference import ReferencePrices
 from marketplace.pricing.stage import Pricing
 from marketplace.rights import Rights
 from marketplace.state import ListingState, Offer
@@ -78,6 +79,8 @@ class Exchange:
         self.storage = Storage(self, config.storage, config.fees, streams["storage"])
         self.rights = Rights(self, config.rights)
         self.pricing = Pricing(self)
+        #: The exchange's published reference prices, from comparable past contracts.
+        self.reference = ReferencePrices()
         self.trading = Trading(self, config.trading, gate or OpenBorders(), streams["trading"])
         self.operation = Operation(self, config.operation, config.fees, streams["operation"])
         self.clearance = Clearance(self, config.clearance, self.calendar)

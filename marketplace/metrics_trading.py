@@ -4,8 +4,10 @@ For each mechanism a study compares: orders placed (buy and sell), contracts and
 and mean price, the buyer's and the seller's surplus of the contracts delivered (research
 ground truth on the contract: value − price, and price − the exchange's fee − cost, as in the
 run's totals), how many orders were withdrawn and why, how long a filled buy order
-waited for its fill, and, for sealed-bid rounds, how many cleared, how many bids each drew and
-how often the reserve set the price. Money is integer fen; a mean of nothing is None.
+waited for its fill; for sealed-bid rounds, how many cleared, how many bids each drew and how
+often the reserve set the price; for a learning price (``adaptive-posted``), its regret against
+the best fixed price of its grid in hindsight, from the buy limits on the ledger. Money is
+integer fen; a mean of nothing is None.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from marketplace import entries as vocab
 from marketplace.percentiles import nearest_rank
+from marketplace.pricing.adaptive import regret
 
 __all__ = ["TradingFold"]
 
@@ -26,6 +29,7 @@ class TradingFold:
 
     KINDS = frozenset(
         {
+            "pricing.quote",
             "trade.order",
             "trade.ask",
             "trade.cancel",
@@ -42,12 +46,20 @@ class TradingFold:
         self.waits: dict[str, list[int]] = defaultdict(list)
         self.prices: dict[str, list[int]] = defaultdict(list)
         self.surplus: dict[str, tuple[str, int | None, int | None]] = {}  # contract -> ...
+        #: A learning mechanism's rounds per listing: its grid, and each round's posted price
+        #: with the buy limits that round saw (its regret folds from these).
+        self.learning: dict[str, tuple[str, tuple[int, ...], list[tuple[int, list[int]]]]] = {}
 
     def feed(self, time: int, kind: str, body: Any) -> None:
-        if kind == "trade.order":
+        if kind == "pricing.quote":
+            self._quote(body)
+        elif kind == "trade.order":
             order: vocab.OrderPlaced = body
             self.placed[order.order] = (order.mechanism, time)
             self.count["bids"][order.mechanism] += 1
+            learning = self.learning.get(order.listing)
+            if learning is not None and learning[2]:
+                learning[2][-1][1].append(order.price_fen)
         elif kind == "trade.ask":
             self.count["asks"][body.mechanism] += 1
             self.asked[body.order] = body.mechanism
@@ -76,6 +88,27 @@ class TradingFold:
                 self.count["buyer_surplus"][mechanism] += buyer
             if seller is not None:
                 self.count["seller_surplus"][mechanism] += seller
+
+    def _quote(self, body: vocab.PriceQuote) -> None:
+        """A learner's new price opens a round of its listing."""
+        if not body.grid:
+            self.learning.pop(body.listing, None)
+            return
+        held = self.learning.setdefault(body.listing, (body.mechanism, tuple(body.grid), []))
+        held[2].append((body.price_fen, []))
+
+    def regret_fen(self, mechanism: str) -> int | None:
+        """Σ over the mechanism's listings of the best fixed grid price's revenue in hindsight
+        minus the revenue of the prices it posted, from the buy limits on the ledger (Arora,
+        Hazan & Kale 2012, the Hedge regret; :func:`marketplace.pricing.adaptive.regret`)."""
+        total, any_listing = 0, False
+        for name, grid, rounds in self.learning.values():
+            if name != mechanism or not rounds:
+                continue
+            any_listing = True
+            prices = [price for price, _bids in rounds]
+            total += regret([bids for _price, bids in rounds], prices, grid)
+        return total if any_listing else None
 
     def _clearing(self, body: vocab.AuctionClearing) -> None:
         mechanism = body.mechanism
@@ -129,6 +162,7 @@ class TradingFold:
                 "rounds_sold": count["rounds_sold"][name],
                 "bids_per_round": count["round_bids"][name] / rounds if rounds else None,
                 "reserve_set_price": count["reserve_set_price"][name],
+                "regret_fen": self.regret_fen(name),
             }
             out[name] = dict(sorted(figures.items()))
         return out

@@ -141,6 +141,7 @@ class FillSettler:
             mechanism=mechanism.name,
             ask=fill.sell,
             rule=fill.rule,
+            version=fill.version,
         )
         signers = [exchange.identities[order.buyer], exchange.identities[listing.provider]]
         entry = exchange.record("trade.contract", body, signers)
@@ -160,6 +161,8 @@ class FillSettler:
             seq=entry.seq,
         )
         exchange.operation.deliver(contract)
+        quality = listing.menu[fill.version][0] if listing.menu else listing.spec.quality_pct
+        exchange.reference.record(listing.spec.category, quality, price, now)
         return contract
 
     def _refuse(

@@ -75,6 +75,7 @@ class ListingState:
     mechanism: str | None = None
     quote_seq: int | None = None
     quote_quantity: int | None = None  # units the quote offers; None: unlimited licences
+    menu: tuple[tuple[int, int], ...] = ()  # a tiered quote's versions: (quality %, price)
     certificate: CertificateState | None = None
     rights_decided: bool = False
     application_pending: bool = False
@@ -111,6 +112,7 @@ class Order:
     order: str | None = None  # its id once placed on the ledger
     placed_at: int | None = None  # when it was placed (sim seconds)
     venue: str | None = None  # the venue it went to, once placed
+    version: int = 0  # of a tiered listing: the version wanted
 
 
 @dataclass(slots=True)

@@ -37,11 +37,11 @@ from marketplace.entries import (
     OrderPlaced,
 )
 from marketplace.errors import MarketError
-from marketplace.pricing import Fill, LimitOrder, PricingMechanism, VenueView
+from marketplace.pricing import Fill, LimitOrder, PricingMechanism, Side, VenueView
 from marketplace.settle_fill import FillSettler
 from marketplace.state import ContractState, ListingState, Offer, Order
 from marketplace.transfer_facts import US_CATEGORIES, transfer_facts
-from marketplace.venues import VenueBook, VenueSlot, quote_order_id
+from marketplace.venues import VenueBook, VenueSlot, quote_order_id, quote_orders
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
@@ -116,20 +116,17 @@ class Trading:
             return  # the quote is read when a round or a negotiation opens
         if not getattr(mechanism, "standing_quote", True):
             return  # sellers post their own asks (trade.ask): a laboratory book
-        slot = self.venues.for_seller(listing, mechanism, self.exchange.now_s())
+        now = self.exchange.now_s()
+        slot = self.venues.for_seller(listing, mechanism, now)
         if replaced is not None:
-            slot.venue.cancel(quote_order_id(replaced))
-        assert listing.price_fen is not None and listing.quote_seq is not None
-        sell = LimitOrder(
-            quote_order_id(listing.quote_seq),
-            listing.provider,
-            "sell",
-            listing.listing,
-            listing.price_fen,
-            listing.quote_quantity,
-            self.exchange.now_s(),
-        )
-        self._settle(slot, slot.venue.submit(sell))
+            stale = quote_order_id(replaced)
+            for order in slot.venue.resting():
+                if order.order == stale or order.order.startswith(stale + ".v"):
+                    slot.venue.cancel(order.order)
+        fills: list[Fill] = []
+        for sell in quote_orders(listing, listing.quote_quantity, now):
+            fills += slot.venue.submit(sell)
+        self._settle(slot, fills)
 
     def ask(
         self,
@@ -205,8 +202,10 @@ class Trading:
             terms=order.terms,
             mechanism=mechanism.name,
             venue=slot.id,
+            version=order.version,
         )
         exchange.record("trade.order", body, [exchange.identities[order.buyer]])
+        slot.in_flight.add(placed.order or "")
         return placed
 
     def bid(self, order: Order) -> Generator[simpy.Event, Any, Ticket]:
@@ -220,7 +219,8 @@ class Trading:
         with self.desk.request() as seat:
             yield seat
             yield exchange.env.timeout(self.config.matching_days.sample(self.rng))
-        self._match(ticket)
+        if order.order in self._tickets:  # not already refused: its venue may have closed
+            self._match(ticket)
         return ticket
 
     def purchase(
@@ -259,6 +259,30 @@ class Trading:
         if withdrawn is not None:
             self._cancel(order_id, withdrawn.trader, withdrawn.listing, venue_id, reason)
 
+    def counter(
+        self, venue_id: str, listing: ListingState, side: Side, price_fen: int, order: Order
+    ) -> Generator[simpy.Event, Any, Ticket | None]:
+        """Process: a party's next offer in a negotiation. Its standing offer is withdrawn
+        (``replaced``), then the new one is made: the buyer's a ``trade.order`` through the
+        desk (returns its ticket), the seller's a ``trade.ask`` (returns None). ``order`` is
+        the buyer's order in progress (its terms)."""
+        slot = self.venues.get(venue_id)
+        if slot is None:
+            return None
+        for standing in slot.venue.resting():
+            if standing.side != side:
+                continue
+            if standing.order in self._tickets or standing.order in self._sellers:
+                self.withdraw(standing.order, "replaced")
+            else:  # the seller's list price (its quote) stands until the first counter-offer
+                slot.venue.cancel(standing.order)
+        if side == "sell":
+            self.ask(listing, price_fen, 1, venue_id=venue_id)
+            return None
+        fresh = replace(order, order=None, placed_at=None, price_fen=price_fen)
+        ticket: Ticket = yield self.exchange.env.process(self.bid(self.place(fresh, venue_id)))
+        return ticket
+
     def is_resting(self, order_id: str) -> bool:
         """Whether a seller's order (``trade.ask``) still stands at its venue."""
         venue_id = self._sellers.get(order_id)
@@ -292,7 +316,13 @@ class Trading:
         slot = self.venues.get(venue_id)
         if slot is None:
             return
-        fills = slot.venue.close(self.exchange.now_s())
+        for order_id in sorted(slot.in_flight):  # still at the desk: too late for this venue
+            if order_id in self._tickets:
+                self._reject(order_id, "venue-refused", f"{venue_id} closed before it arrived")
+        slot.in_flight.clear()
+        # a timeout lands on the close to within float rounding of the sim clock
+        now = max(self.exchange.now_s(), slot.closes_at or 0)
+        fills = slot.venue.close(now)
         clearing = getattr(slot.venue, "clearing", None)
         if slot.mechanism.kind == "sealed-bid" and callable(clearing):
             self._record_clearing(slot, clearing())
@@ -309,16 +339,17 @@ class Trading:
 
     def _opened(self, slot: VenueSlot, listing: ListingState, mechanism: PricingMechanism) -> None:
         """A venue opened for a buyer: the listing's quote goes in as the seller's standing
-        order, and a venue with an end gets its close scheduled."""
+        order, and a venue with an end (an auction round, a negotiation's deadline) gets its
+        close scheduled at the moment the venue names."""
         if getattr(mechanism, "standing_quote", True):
             self.venues.seed_quote(slot, listing, listing.quote_quantity)
-        days = getattr(mechanism, "round_days", None) if mechanism.kind == "sealed-bid" else None
-        if mechanism.kind == "bilateral":
-            days = getattr(mechanism, "deadline_days", None)
-        if days is not None:
-            slot.closes_at = self.exchange.now_s() + round(float(days) * 86_400)
-            reason: CancelReason = "deadline" if mechanism.kind == "bilateral" else "venue-closed"
-            self.exchange.env.process(self._close_later(slot.id, float(days), reason))
+        closes_at = slot.venue.view().closes_at
+        if closes_at is None:
+            return
+        slot.closes_at = closes_at
+        reason: CancelReason = "deadline" if mechanism.kind == "bilateral" else "venue-closed"
+        days = max(0, closes_at - self.exchange.now_s()) / 86_400
+        self.exchange.env.process(self._close_later(slot.id, days, reason))
 
     def _close_later(
         self, venue_id: str, days: float, reason: CancelReason
@@ -332,6 +363,8 @@ class Trading:
         exchange = self.exchange
         listing = exchange.listings[order.listing]
         slot = self.venues.get(order.venue or "")
+        if slot is not None:
+            slot.in_flight.discard(order.order or "")
         problem = self.settler.precheck(order, listing)
         if problem is None and slot is None:
             problem = ("price-changed", f"venue {order.venue} closed before the order reached it")
@@ -339,6 +372,7 @@ class Trading:
             self._reject(order.order or "", *problem)
             return
         assert slot is not None
+        # time priority is the order's arrival at the exchange (its ledger time), not the desk's
         buy = LimitOrder(
             order.order or "",
             order.buyer,
@@ -346,9 +380,14 @@ class Trading:
             order.listing,
             order.price_fen,
             1,
-            exchange.now_s(),
+            exchange.now_s() if order.placed_at is None else order.placed_at,
+            version=order.version,
         )
-        fills = slot.venue.submit(buy)
+        try:
+            fills = slot.venue.submit(buy)
+        except MarketError as exc:  # the venue's own rules (out of turn, a second sealed bid)
+            self._reject(order.order or "", "venue-refused", str(exc))
+            return
         if any(fill.buy == buy.order for fill in fills):
             self._settle(slot, fills)
             return
@@ -357,7 +396,8 @@ class Trading:
             self._settle(slot, fills)
             return
         self._settle(slot, fills)
-        ask = slot.venue.view().best_ask_fen
+        view = slot.venue.view()
+        ask = view.menu[order.version][1] if order.version < len(view.menu) else view.best_ask_fen
         self._reject(
             order.order or "", "price-changed", f"limit {order.price_fen} is below the ask {ask}"
         )
@@ -406,12 +446,17 @@ class Trading:
         exchange.record("trade.cancel", body, [signer])
 
     def _record_clearing(self, slot: VenueSlot, result: Any) -> None:
+        """The operator's record of a sealed-bid round: every bid, the reserve, the winners
+        and the price (a round whose seller's order is gone records nothing to clear)."""
+        ask = getattr(slot.venue, "ask", None)
+        if result is None or ask is None or result.reserve_fen is None:
+            return
         listing = self.exchange.listings[slot.listing or ""]
         body = AuctionClearing(
             venue=slot.id,
             listing=listing.listing,
             mechanism=slot.mechanism.name,
-            ask=result.ask,
+            ask=ask.order,
             reserve_fen=result.reserve_fen,
             units=result.units,
             bids=[

@@ -20,12 +20,32 @@ from dataclasses import dataclass, field
 from marketplace.pricing import LimitOrder, PricingMechanism, Venue
 from marketplace.state import ListingState
 
-__all__ = ["VenueBook", "VenueSlot", "quote_order_id"]
+__all__ = ["VenueBook", "VenueSlot", "quote_order_id", "quote_orders"]
 
 
-def quote_order_id(quote_seq: int) -> str:
-    """The sell order a listing's quote stands for at its venue."""
-    return f"quote-{quote_seq}"
+def quote_order_id(quote_seq: int, version: int = 0) -> str:
+    """The sell order a listing's quote stands for at its venue (``quote-SEQ``; a tiered
+    listing's version k: ``quote-SEQ.vK``)."""
+    return f"quote-{quote_seq}" if version == 0 else f"quote-{quote_seq}.v{version}"
+
+
+def quote_orders(listing: ListingState, quantity: int | None, at: int) -> list[LimitOrder]:
+    """The seller's standing orders its quote makes: one, or one per version of a menu."""
+    assert listing.price_fen is not None and listing.quote_seq is not None
+    prices = [price for _quality, price in listing.menu] or [listing.price_fen]
+    return [
+        LimitOrder(
+            quote_order_id(listing.quote_seq, version),
+            listing.provider,
+            "sell",
+            listing.listing,
+            price,
+            quantity,
+            at,
+            version=version,
+        )
+        for version, price in enumerate(prices)
+    ]
 
 
 @dataclass
@@ -42,6 +62,8 @@ class VenueSlot:
     closed: bool = False
     #: Buy orders resting here: order id -> the listing they want.
     buys: dict[str, str] = field(default_factory=dict)
+    #: Buy orders placed for this venue that have not reached it yet (at the desk).
+    in_flight: set[str] = field(default_factory=set)
 
 
 class VenueBook:
@@ -116,17 +138,7 @@ class VenueBook:
         return slot
 
     def seed_quote(self, slot: VenueSlot, listing: ListingState, quantity: int | None) -> None:
-        """Put the listing's standing quote into a venue as the seller's order (no fills: a
+        """Put the listing's standing quote into a venue as the seller's order(s) (no fills: a
         fresh venue has no bids yet)."""
-        assert listing.price_fen is not None and listing.quote_seq is not None
-        slot.venue.submit(
-            LimitOrder(
-                quote_order_id(listing.quote_seq),
-                listing.provider,
-                "sell",
-                listing.listing,
-                listing.price_fen,
-                quantity,
-                slot.opened_at,
-            )
-        )
+        for order in quote_orders(listing, quantity, slot.opened_at):
+            slot.venue.submit(order)

@@ -24,6 +24,9 @@ from agents import (
     Provider,
     ProviderPopulation,
 )
+from agents.lab import LabSession, LabTrader, make_trader
+from agents.negotiation import Negotiations
+from agents.populations_lab import TraderPopulation
 from ledger import Ledger, LedgerSink, StatementDigest
 from marketplace.calendar import Calendar
 from marketplace.crossborder import PackGate, load_pack
@@ -82,6 +85,9 @@ class World:
     buyers: list[Buyer] = field(default_factory=list)
     assessors: list[Assessor] = field(default_factory=list)
     clearance_staff: list[ClearanceStaff] = field(default_factory=list)
+    traders: list[LabTrader] = field(default_factory=list)
+    session: LabSession | None = None
+    negotiations: Negotiations | None = None
 
     @property
     def statements(self) -> StatementDigest:
@@ -169,13 +175,21 @@ def build(
     )
     exchange.admit(operator, 0)
     exchange.announce_calendar()
-    world = World(scenario, env, ledger, exchange)
+    world = World(scenario, env, ledger, exchange, negotiations=Negotiations(exchange))
     operator_agent = Operator(exchange)
     env.process(operator_agent.run_settlement_cycles())
     env.process(operator_agent.run_hosting_billing())
     env.process(operator_agent.run_membership_renewals())
     for population in scenario.population:
         _populate(world, population, streams, keys)
+    if scenario.session is not None:
+        world.session = LabSession(
+            exchange, world.traders, scenario.session, streams.generator("lab/session")
+        )
+        for trader in world.traders:
+            if trader.side == "sell":
+                env.process(world.session.bring_units_to_market(trader))
+        env.process(world.session.run())
     return world
 
 
@@ -190,22 +204,37 @@ def gate_of(scenario: Scenario) -> TransferGate:
     return PackGate(packs)
 
 
-def _populate(world: World, population: Population, streams: Streams, keys: KeySource) -> None:
+def _populate(
+    world: World, population: Population | TraderPopulation, streams: Streams, keys: KeySource
+) -> None:
     exchange, env = world.exchange, world.env
+    if isinstance(population, TraderPopulation):
+        for number in range(1, population.count + 1):
+            identity = keys(f"{population.label}-{number:04d}", population.role)
+            exchange.admit(identity, population.endowment_fen)
+            rng = streams.generator(f"trader/{identity.id}")
+            world.traders.append(make_trader(identity, population, number, rng))
+        return
     for number in range(1, population.count + 1):
         identity = keys(f"{population.label}-{number:04d}", population.kind)
         exchange.admit(identity, population.endowment_fen)
         rng = streams.generator(f"{population.kind}/{identity.id}")
         if isinstance(population, ProviderPopulation):
             facts = streams.generator(f"provider/{identity.id}/facts")
-            provider = Provider(identity, exchange, population, rng, facts)
+            draws = streams.generator(f"provider/{identity.id}/pricing")
+            provider = Provider(
+                identity, exchange, population, rng, facts, draws, world.negotiations
+            )
             world.providers.append(provider)
             env.process(provider.bring_datasets_to_market())
             env.process(provider.reprice())
         elif isinstance(population, BuyerPopulation):
             arrivals = streams.generator(f"buyer/{identity.id}/arrivals")
             terms = streams.generator(f"buyer/{identity.id}/terms")
-            buyer = Buyer(identity, exchange, population, rng, arrivals, terms)
+            bidding = streams.generator(f"buyer/{identity.id}/bidding")
+            buyer = Buyer(
+                identity, exchange, population, rng, arrivals, terms, bidding, world.negotiations
+            )
             world.buyers.append(buyer)
             env.process(buyer.shop())
         elif isinstance(population, AssessorPopulation):

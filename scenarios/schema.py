@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.populations import (
     AssessorPopulation,
@@ -19,8 +19,10 @@ from agents.populations import (
     ProviderPopulation,
     RegulatorPopulation,
 )
+from agents.populations_lab import TraderPopulation
 from marketplace.config import MAX_DAYS, ExchangeConfig
 from marketplace.crossborder import PackError, load_pack
+from scenarios.session import SessionSection
 
 __all__ = [
     "CrossBorderSection",
@@ -36,7 +38,8 @@ PopulationSpec = Annotated[
     | BuyerPopulation
     | AssessorPopulation
     | RegulatorPopulation
-    | CertifierPopulation,
+    | CertifierPopulation
+    | TraderPopulation,
     Field(discriminator="kind"),
 ]
 
@@ -122,6 +125,7 @@ class Scenario(_Section):
     ledger: LedgerSection = LedgerSection()
     exchange: ExchangeConfig = ExchangeConfig()
     crossborder: CrossBorderSection = CrossBorderSection()
+    session: SessionSection | None = None
     population: list[PopulationSpec] = Field(min_length=1)
 
     @field_validator("population")
@@ -135,6 +139,15 @@ class Scenario(_Section):
                 "give each [[population]] of the same kind its own name"
             )
         return populations
+
+    @model_validator(mode="after")
+    def _session_needs_traders(self) -> Scenario:
+        traders = [p for p in self.population if isinstance(p, TraderPopulation)]
+        if traders and self.session is None:
+            raise ValueError("trader populations trade in a [session]: add one")
+        if self.session is not None and {p.side for p in traders} != {"buy", "sell"}:
+            raise ValueError("a [session] needs trader populations of both sides (buy and sell)")
+        return self
 
     def located_problems(self) -> list[tuple[Loc, str]]:
         """Problems of the whole scenario, each at the field to change (the loader locates it):

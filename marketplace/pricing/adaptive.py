@@ -203,6 +203,7 @@ class AdaptivePosted:
             price,
             f"Hedge over {len(learner.grid)} prices after {learner.rounds} rounds: "
             f"drew {price} (probability {chance:.3f})",
+            grid=tuple(learner.grid),
         )
 
     def open_venue(self, good: str, opened_at: int) -> PostedVenue:

@@ -203,6 +203,8 @@ class DoubleAuction:
         one_order_per_trader: a trader's new order replaces its resting one on the same side.
         floor_bp: the lowest ask, as a multiple of unit cost in basis points.
         cap_bp: the highest ask.
+        standing_quote: the listing's quote rests in the book as the provider's ask
+            (unlimited licences); off for a laboratory book, where sellers post unit asks.
     """
 
     kind: ClassVar[MechanismKind] = "order-book"
@@ -212,6 +214,7 @@ class DoubleAuction:
     one_order_per_trader: bool = True
     floor_bp: BoundBp = 10_000
     cap_bp: BoundBp = 100_000
+    standing_quote: bool = True
 
     def __post_init__(self) -> None:
         check_bounds("double auction", self.floor_bp, self.cap_bp)

@@ -90,6 +90,9 @@ class Quote:
     price_fen: int
     reason: str
     quantity: int | None = None
+    #: The prices a learning mechanism chooses among (its grid), so its regret folds from the
+    #: ledger; empty for the others.
+    grid: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,7 +226,7 @@ class SecondPrice:
     def quote(self, context: PricingContext) -> Quote:
         cost = context.unit_cost_fen
         if self.reserve == "cost" or self.value is None:
-            return Quote(max(1, cost), f"reserve at unit cost {cost}")
+            return Quote(max(1, cost), f"reserve at unit cost {cost}", self.units)
         # to the nearest fen, half up: the root is found to 10⁻⁹, so rounding up would turn
         # an exact 5 000 into 5 001; a root at or above the cost never rounds below it
         reserve = max(1, cost, math.floor(myerson_reserve(self.value, float(cost)) + 0.5))
@@ -234,7 +234,9 @@ class SecondPrice:
             f"{k}={v:g}" for k, v in self.value.model_dump(by_alias=True).items() if k != "dist"
         )
         return Quote(
-            reserve, f"Myerson reserve: r - (1 - F(r))/f(r) = {cost} for {self.value.dist}({law})"
+            reserve,
+            f"Myerson reserve: r - (1 - F(r))/f(r) = {cost} for {self.value.dist}({law})",
+            self.units,
         )
 
     def open_venue(self, good: str, opened_at: int) -> SealedBidVenue:

@@ -30,25 +30,41 @@ class Pricing:
         listing: ListingState,
         mechanism: PricingMechanism,
         proposed_fen: int | None = None,
+        draw: float = 0.5,
     ) -> int:
-        """Price ``listing`` with ``mechanism``; record the quote if the price changed."""
+        """Price ``listing`` with ``mechanism``; record the quote if the price changed.
+
+        ``draw`` is a uniform number from the provider's own stream, for mechanisms that
+        randomise (an adaptive price drawn from its weights). A mechanism with a ``menu``
+        (tiered versions) quotes every version at once.
+        """
         if listing.provider != provider.id:
             raise MarketError(f"{provider.id} cannot price {listing.listing}")
         spec = listing.spec
+        now = self.exchange.now_s()
         context = PricingContext(
             listing.listing,
             spec.unit_cost_fen,
             proposed_fen,
             spec.quality_pct,
+            reference_fen=self.exchange.reference.reference(spec.category, spec.quality_pct, now),
             sales=listing.sales,
             revenue_fen=listing.revenue_fen,
-            now_s=self.exchange.now_s(),
+            now_s=now,
+            draw=draw,
         )
         quote = mechanism.quote(context)
+        menu_of = getattr(mechanism, "menu", None)
+        menu = (
+            tuple((v.quality_pct, v.price_fen) for v in menu_of(context))
+            if callable(menu_of)
+            else ()
+        )
         if (
             quote.price_fen == listing.price_fen
             and mechanism.name == listing.mechanism
             and quote.quantity == listing.quote_quantity
+            and menu == listing.menu
         ):
             return quote.price_fen
         body = PriceQuote(
@@ -58,6 +74,8 @@ class Pricing:
             cost_fen=spec.unit_cost_fen,
             reason=quote.reason,
             quantity=quote.quantity,
+            menu=[list(line) for line in menu],
+            grid=list(quote.grid),
         )
         entry = self.exchange.record("pricing.quote", body, [provider])
         replaced = listing.quote_seq
@@ -65,6 +83,7 @@ class Pricing:
         listing.mechanism = mechanism.name
         listing.quote_seq = entry.seq
         listing.quote_quantity = quote.quantity
+        listing.menu = menu
         self.exchange.offer_changed(listing)
         self.exchange.trading.quoted(listing, mechanism, replaced)
         return quote.price_fen

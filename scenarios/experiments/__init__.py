@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from scenarios.cli_errors import UserError
-from scenarios.experiments import agarwal_copy
+from scenarios.experiments import agarwal_copy, gode_sunder, smith1962
 from scenarios.experiments.base import (
     EXPERIMENTS_DIR,
     Experiment,
@@ -64,7 +64,11 @@ __all__ = [
 ]
 
 #: The built-in experiments, in the order ``dxsim experiment --list`` shows them.
-BUILTIN: tuple[Experiment[Any], ...] = (agarwal_copy.EXPERIMENT,)
+BUILTIN: tuple[Experiment[Any], ...] = (
+    smith1962.EXPERIMENT,
+    gode_sunder.EXPERIMENT,
+    agarwal_copy.EXPERIMENT,
+)
 
 
 def experiments() -> dict[str, Experiment[Any]]:

@@ -47,8 +47,21 @@ def seen(
 
 def test_every_trading_strategy_is_registered_under_the_trading_kind() -> None:
     assert strategy_names("trading") == [
-        "faratin", "price-taker", "shading", "truthful", "zi-c", "zi-u", "zip",
+        "by-venue", "faratin", "price-taker", "shading", "truthful", "zi-c", "zi-u", "zip",
     ]  # fmt: skip
+
+
+def test_by_venue_bids_as_each_kind_of_venue_calls_for() -> None:
+    by_venue = make_strategy("trading", "by-venue", {"shade_bp": 2_000})
+    posted = VenueView("posted", None, 150, None, None)
+    sealed = VenueView("sealed-bid", None, None, None, None)
+    book = VenueView("order-book", None, 150, None, None)
+    talk = VenueView("bilateral", None, 180, None, None)
+    assert by_venue.decide(seen("buy", 180, venue=posted)) == 180  # the value; pays the ask
+    assert by_venue.decide(seen("buy", 180, venue=sealed)) == 180  # truthful in a Vickrey round
+    assert by_venue.decide(seen("buy", 180, venue=book)) == 144  # shades 20 %
+    haggle = seen("buy", 180, venue=talk, floor=90, ceiling=180, elapsed=DAY, deadline=4 * DAY)
+    assert by_venue.decide(haggle) == 90 + math.floor(0.25 * 90)  # linear concession, a quarter
 
 
 def test_observations_refuse_draws_outside_the_unit_interval_and_inverted_bounds() -> None:

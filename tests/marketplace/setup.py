@@ -30,7 +30,7 @@ from marketplace.crossborder_hook import TransferGate
 from marketplace.distributions import Constant
 from marketplace.entries import AUTHORIZATION, BODY_MODELS
 from marketplace.exchange import SECONDS_PER_DAY, Exchange
-from marketplace.pricing import PostedPrice
+from marketplace.pricing import PostedPrice, PricingMechanism
 from marketplace.state import DatasetSpec, ListingState, Order
 from tests.keys import test_identity
 
@@ -161,6 +161,7 @@ class Market:
         *,
         certified: bool = True,
         provider: Identity | None = None,
+        mechanism: PricingMechanism | None = None,
     ) -> ListingState:
         """List, post ``price_fen`` and (if ``certified``) approve the rights, all right now.
 
@@ -169,7 +170,7 @@ class Market:
         who = provider or self.provider
         exchange = self.exchange
         listing: ListingState = self.run(exchange.storage.list_dataset(who, spec or dataset()))
-        exchange.pricing.quote(who, listing, PostedPrice(floor_bp=0), price_fen)
+        exchange.pricing.quote(who, listing, mechanism or PostedPrice(floor_bp=0), price_fen)
         if certified:
             exchange.rights.apply(who, listing)
             taken = exchange.rights.next_application()  # the queue holds it: taken at once

@@ -458,6 +458,7 @@ EXPECTED: dict[str, Any] = {
             "fill_rate": 1.0,
             "price_mean_fen": 82_500,  # 330,000 / 4
             "price_p50_fen": 80_000,  # nearest rank 2 of 50k, 80k, 100k, 100k
+            "regret_fen": None,  # a posted price quotes no grid, so it has no regret
             "reserve_set_price": 0,
             "rounds": 0,
             "rounds_sold": 0,

@@ -35,7 +35,8 @@ def _one_line(done: Done) -> str:
 def test_listing() -> None:
     for args in (("experiments",), ("experiment", "--list")):
         done = cli(*args)
-        assert done.returncode == 0 and done.stdout.startswith("agarwal-copy ")
+        assert done.returncode == 0 and done.stdout.startswith("smith1962 ")
+        assert all(name in done.stdout for name in ("gode-sunder", "agarwal-copy"))
 
 
 def test_table_and_png(tmp_path: Path) -> None:
@@ -98,9 +99,11 @@ def test_mistakes_are_one_line(tmp_path: Path) -> None:
     assert line.startswith("dxsim: error: --set task.rowz=3: task.rowz: unknown field; allowed: ")
     assert "train_rows" in line
     assert _one_line(cli("experiment", "nope")) == (
-        "dxsim: error: unknown experiment 'nope'; allowed: agarwal-copy"
+        "dxsim: error: unknown experiment 'nope'; allowed: smith1962, gode-sunder, agarwal-copy"
     )
-    assert _one_line(cli("experiment")).endswith("give an experiment; allowed: agarwal-copy")
+    assert _one_line(cli("experiment")).endswith(
+        "give an experiment; allowed: smith1962, gode-sunder, agarwal-copy"
+    )
     assert "allowed: table, json" in _one_line(_run("--format", "csv"))
     line = _one_line(_run("--market", "3"))
     assert line.startswith("dxsim: error: --market: no such option of dxsim experiment")

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,32 +62,61 @@ def first(entries: list[Forged], kind: str, skip: int = 0) -> Forged:
 
 
 def triple_a_price(entries: list[Forged]) -> list[Forged]:
-    """The third contract's price tripled, and the buyer's order limit with it (so the price
-    is still within the limits on record: the forger keeps the story consistent)."""
-    contract = triple_the_contract_only(entries)
-    order = next(
-        e for e in entries if e.kind == "trade.order" and e.body["order"] == contract.body["order"]
-    )
-    order.body = {**order.body, "price_fen": order.body["price_fen"] * 3}
-    order.changed = True
+    """A posted price tripled, and the story kept consistent the way a forger holding every
+    key would: the quote the third contract cites, every contract that fills at it, and each
+    buyer's order limit where the new price exceeds it."""
+    contract = first(entries, "trade.contract", 3)
+    quote_seq = contract.body["quote_seq"]
+    quote = next(e for e in entries if e.seq == quote_seq)
+    quote.body = {**quote.body, "price_fen": quote.body["price_fen"] * 3}
+    quote.changed = True
+    orders = {e.body["order"]: e for e in entries if e.kind == "trade.order"}
+    for sale in entries:
+        if sale.kind != "trade.contract" or sale.body["ask"] != f"quote-{quote_seq}":
+            continue
+        price = sale.body["price_fen"] * 3
+        sale.body = {**sale.body, "price_fen": price}
+        sale.changed = True
+        order = orders[sale.body["order"]]
+        if order.body["price_fen"] < price:
+            order.body = {**order.body, "price_fen": price}
+            order.changed = True
     return entries
 
 
-def triple_the_contract_only(entries: list[Forged]) -> Forged:
+def _the_third_contract(entries: list[Forged], price: Callable[[int, int], int]) -> None:
+    """Re-price the third contract alone: ``price(old price, its buyer's limit)``."""
     contract = first(entries, "trade.contract", 3)
-    contract.body = {**contract.body, "price_fen": contract.body["price_fen"] * 3}
+    order = next(
+        e for e in entries if e.kind == "trade.order" and e.body["order"] == contract.body["order"]
+    )
+    new = price(contract.body["price_fen"], order.body["price_fen"])
+    assert new != contract.body["price_fen"]
+    contract.body = {**contract.body, "price_fen": new}
     contract.changed = True
-    return contract
 
 
 def test_a_price_above_the_buyers_order_is_caught_even_when_re_signed(run: Path) -> None:
-    def contract_only(entries: list[Forged]) -> list[Forged]:
-        triple_the_contract_only(entries)
+    def above_the_limit(entries: list[Forged]) -> list[Forged]:
+        _the_third_contract(entries, lambda _old, limit: limit + 1)
         return entries
 
-    forge(run / "ledger.db", contract_only, real, "dxsim-log")
+    forge(run / "ledger.db", above_the_limit, real, "dxsim-log")
     code, out = verify(run)
     assert code == 1 and "above the buyer's limit" in out, out
+
+
+def test_a_price_off_the_posted_quote_is_caught_even_within_both_limits(run: Path) -> None:
+    """A buyer's limit is its value, so a forger could raise a posted price and stay within
+    it; the posted venue's rule is the quote cited, exactly."""
+
+    def a_little_more(entries: list[Forged]) -> list[Forged]:
+        _the_third_contract(entries, lambda old, limit: min(old + 1, limit))
+        return entries
+
+    forge(run / "ledger.db", a_little_more, real, "dxsim-log")
+    code, out = verify(run)
+    assert code == 1 and "a posted price fills at the ask" in out, out
 
 
 def verify(run: Path, *extra: str) -> tuple[int, str]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from marketplace.crossborder import Transfer, builtin_packs, load_pack
+from marketplace.transfer_facts import US_CATEGORIES
 
 SEED = 2024
 TARGET_PER_S = 20_000
@@ -39,15 +40,7 @@ def varied_facts(pack: str, count: int, seed: int = SEED) -> list[dict[str, Any]
     out = []
     for _ in range(count):
         gap = pick(GAPS) if flag(0.1) else None  # one in ten misses a fact: needs-information
-        kinds = (
-            "genomic",
-            "biometric",
-            "precise_geolocation",
-            "health",
-            "financial",
-            "identifiers",
-        )
-        bulk = {k: pick([0, 100, 101, 1_001, 10_001, 100_001]) for k in kinds}
+        bulk = {k: pick([0, 100, 101, 1_001, 10_001, 100_001]) for k in US_CATEGORIES}
         out.append(
             {
                 "date": pick(DATES),

@@ -15,7 +15,7 @@ integer fen. A statistic of an empty set is ``None`` ("n/a" in tables), never 0:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ledger import LedgerError, Store, parse_leaf
+from ledger.entry import ParsedLeaf
 from marketplace import entries as vocab
 from marketplace.backlog import Backlog
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
@@ -31,7 +32,16 @@ from marketplace.metrics_crossborder import CrossBorderFold
 from marketplace.metrics_trading import TradingFold
 from marketplace.percentiles import nearest_rank
 
-__all__ = ["FoldError", "LedgerFold", "Metrics", "fold", "gini", "hhi", "nearest_rank"]
+__all__ = [
+    "FoldError",
+    "LedgerFold",
+    "Metrics",
+    "fold",
+    "gini",
+    "hhi",
+    "nearest_rank",
+    "parsed_entries",
+]
 
 DAY = 86_400  # seconds: the ledger clock counts integer sim-seconds
 
@@ -440,6 +450,20 @@ _HANDLERS: dict[str, _Handler] = {
 }
 
 
+def parsed_entries(store: Store) -> Iterator[ParsedLeaf]:
+    """Every stored entry in seq order, parsed (not verified: ``dxsim verify`` does that).
+
+    Raises:
+        FoldError: naming the first entry that does not parse.
+    """
+    for rows in store.iter_rows():
+        for seq, _time, _kind, _actor, leaf in rows:
+            try:
+                yield parse_leaf(leaf)
+            except LedgerError as exc:
+                raise FoldError(f"seq {seq}: {exc}") from exc
+
+
 def fold(target: str | Path | Store) -> Metrics:
     """Stream a whole ledger through a :class:`LedgerFold` and return its metrics.
 
@@ -453,13 +477,8 @@ def fold(target: str | Path | Store) -> Metrics:
     folder = LedgerFold()
     store = target if isinstance(target, Store) else Store(target)
     try:
-        for rows in store.iter_rows():
-            for seq, _time, _kind, _actor, leaf in rows:
-                try:
-                    entry = parse_leaf(leaf)
-                except LedgerError as exc:
-                    raise FoldError(f"seq {seq}: {exc}") from exc
-                folder.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
+        for entry in parsed_entries(store):
+            folder.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
     finally:
         if store is not target:
             store.close()

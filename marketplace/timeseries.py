@@ -23,10 +23,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ledger import LedgerError, Store, parse_leaf
+from ledger import Store
 from marketplace import entries as vocab
 from marketplace.entries import BODY_MODELS
-from marketplace.metrics import DAY, FoldError, LedgerFold, Metrics, gini, hhi
+from marketplace.metrics import DAY, FoldError, LedgerFold, Metrics, gini, hhi, parsed_entries
 
 __all__ = [
     "BACKLOGS",
@@ -338,14 +338,9 @@ def fold_series(target: str | Path | Store) -> tuple[Metrics, TimeSeries]:
     totals, daily = LedgerFold(), SeriesFold()
     store = target if isinstance(target, Store) else Store(target)
     try:
-        for rows in store.iter_rows():
-            for seq, _time, _kind, _actor, leaf in rows:
-                try:
-                    entry = parse_leaf(leaf)
-                except LedgerError as exc:
-                    raise FoldError(f"seq {seq}: {exc}") from exc
-                totals.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
-                daily.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
+        for entry in parsed_entries(store):
+            totals.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
+            daily.feed(entry.seq, entry.time, entry.kind, entry.actor, entry.body)
     finally:
         if store is not target:
             store.close()

@@ -34,9 +34,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ledger import LedgerError, Store, parse_leaf
+from ledger import Store
 from marketplace.entries import BODY_MODELS
-from marketplace.metrics import DAY, FoldError, LedgerFold
+from marketplace.metrics import DAY, FoldError, LedgerFold, parsed_entries
 from marketplace.timeseries import DailyPrices, SeriesFold, TimeSeries
 from scenarios.export_tables import Column, ColumnType, TableWriter, open_table
 from scenarios.outdir import OutputDir
@@ -253,15 +253,10 @@ def export_ledger(store: Store, out: OutputDir, ext: str) -> dict[str, int]:
         exporter.table("entries", ENTRY_COLUMNS)
         for kind in BODY_MODELS:
             exporter.open_kind(kind)  # every kind's table, empty or not: scripts can rely on it
-        for rows in store.iter_rows():
-            for seq, _time, _kind, _actor, leaf in rows:
-                try:
-                    e = parse_leaf(leaf)
-                except LedgerError as exc:
-                    raise FoldError(f"seq {seq}: {exc}") from exc
-                signers = json.dumps([signer for signer, _sig in e.sigs], separators=(",", ":"))
-                exporter.write("entries", [e.seq, e.time, e.time // DAY, e.kind, e.actor, signers])
-                exporter.entry(e.seq, e.time, e.kind, e.actor, e.body)
+        for e in parsed_entries(store):
+            signers = json.dumps([signer for signer, _sig in e.sigs], separators=(",", ":"))
+            exporter.write("entries", [e.seq, e.time, e.time // DAY, e.kind, e.actor, signers])
+            exporter.entry(e.seq, e.time, e.kind, e.actor, e.body)
         exporter.table("metrics", METRIC_COLUMNS)
         for row in metric_rows(exporter.totals.metrics().to_json()):
             exporter.write("metrics", row)

@@ -14,7 +14,30 @@ from dataclasses import dataclass, field
 from marketplace.errors import MarketError
 from marketplace.pricing.protocol import Fill, LimitOrder, MechanismKind, VenueView
 
-__all__ = ["PostedVenue"]
+__all__ = ["PostedVenue", "take_posted_ask"]
+
+
+def take_posted_ask(
+    order: LimitOrder, ask: LimitOrder | None, rule: str, version: int = 0
+) -> list[Fill]:
+    """The posted rule for one buy order: it fills at once, at the ask (of ``version``), when
+    its limit reaches the ask; otherwise nothing happens (it never rests)."""
+    if ask is None or order.price_fen < ask.price_fen:
+        return []
+    assert order.quantity is not None
+    return [
+        Fill(
+            buy=order.order,
+            sell=ask.order,
+            buyer=order.trader,
+            seller=ask.trader,
+            listing=ask.listing,
+            price_fen=ask.price_fen,
+            quantity=order.quantity,
+            rule=rule,
+            version=version,
+        )
+    ]
 
 
 @dataclass
@@ -33,25 +56,13 @@ class PostedVenue:
             self.ask = order
             return []
         self.bids_seen.append(order.price_fen)
-        ask = self.ask
-        if ask is None or order.price_fen < ask.price_fen:
-            return []
-        if ask.quantity is not None:
-            raise MarketError(f"posted ask {ask.order} must be unlimited")
-        assert order.quantity is not None
-        self.last_price_fen = ask.price_fen
-        return [
-            Fill(
-                buy=order.order,
-                sell=ask.order,
-                buyer=order.trader,
-                seller=ask.trader,
-                listing=ask.listing,
-                price_fen=ask.price_fen,
-                quantity=order.quantity,
-                rule="posted ask",
-            )
-        ]
+        fills = take_posted_ask(order, self.ask, "posted ask")
+        if fills:
+            assert self.ask is not None
+            if self.ask.quantity is not None:
+                raise MarketError(f"posted ask {self.ask.order} must be unlimited")
+            self.last_price_fen = fills[0].price_fen
+        return fills
 
     def cancel(self, order: str) -> LimitOrder | None:
         if self.ask is not None and self.ask.order == order:

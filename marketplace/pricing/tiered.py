@@ -36,6 +36,7 @@ from pydantic import Field
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
 from marketplace.pricing.posted import BoundBp, check_bounds, clip_proposal
+from marketplace.pricing.posted_venue import take_posted_ask
 from marketplace.pricing.protocol import (
     Fill,
     LimitOrder,
@@ -104,23 +105,10 @@ class TieredVenue:
             return []
         self.bids_seen.append((order.version, order.price_fen))
         ask = self.asks.get(order.version)
-        if ask is None or order.price_fen < ask.price_fen:
-            return []
-        assert order.quantity is not None
-        self.last_price_fen = ask.price_fen
-        return [
-            Fill(
-                buy=order.order,
-                sell=ask.order,
-                buyer=order.trader,
-                seller=ask.trader,
-                listing=ask.listing,
-                price_fen=ask.price_fen,
-                quantity=order.quantity,
-                rule=f"posted ask, version {order.version}",
-                version=order.version,
-            )
-        ]
+        fills = take_posted_ask(order, ask, f"posted ask, version {order.version}", order.version)
+        if fills:
+            self.last_price_fen = fills[0].price_fen
+        return fills
 
     def cancel(self, order: str) -> LimitOrder | None:
         for version, ask in list(self.asks.items()):

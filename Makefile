@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/dxsim demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -26,11 +26,15 @@ if os.environ.get("CI") and not PG_URL:
 
 
 def _fresh_pg() -> str:
+    """An emptied ledger in PostgreSQL, in a schema of this test worker's own (so parallel
+    workers of ``pytest -n`` never reset each other's tables)."""
     assert PG_URL is not None
-    store = Store(PG_URL, create=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = f"{PG_URL}?schema=dxsim_suite_{worker}"
+    store = Store(url, create=True)
     store.drop_all()
     store.close()
-    return PG_URL
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,8 +1,14 @@
-"""Data buyers: needs arrive as a Poisson process; each need is a category and a private value."""
+"""Data buyers: needs arrive as a Poisson process; each need is a category and a private value.
+
+A buyer joins the exchange, and renews, only when it expects its needs over a membership period
+to bring it more surplus than the fee (a participation constraint); until then its needs go
+unmet, recorded with that reason.
+"""
 
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from collections.abc import Generator
 from dataclasses import replace
 from typing import Any
@@ -20,8 +26,28 @@ from marketplace.entries_crossborder import TransferTerms
 from marketplace.exchange import Exchange
 from marketplace.pricing.tiered import choose_version
 from marketplace.state import Offer, Order
+from marketplace.trading import UnmetMembership
 
-__all__ = ["Buyer"]
+__all__ = ["RECENT_NEEDS", "Buyer", "best_surplus"]
+
+#: How many of its latest needs a buyer judges membership by.
+RECENT_NEEDS = 10
+
+
+def best_surplus(seen: PurchaseObservation) -> int:
+    """The largest surplus any certified offer on the page gives (0 if none gives any)."""
+    return (
+        max(
+            (
+                value_of(seen.value_fen, offer) - offer.price_fen
+                for offer in seen.offers
+                if offer.certified
+            ),
+            default=0,
+        )
+        if seen.offers
+        else 0
+    )
 
 
 class Buyer(Participant[BuyerPopulation]):
@@ -58,6 +84,8 @@ class Buyer(Participant[BuyerPopulation]):
         self._covered = bool(terms.random() < spec.covered_person_share)
         has_safeguard = bool(terms.random() < spec.safeguard_share)
         self._safeguard = spec.safeguard if has_safeguard else None
+        #: The surplus each of its last needs could have had: what it expects of membership.
+        self._recent_surplus: deque[int] = deque(maxlen=RECENT_NEEDS)
         self._licences = sorted(spec.licence_weights)
         weights = [spec.licence_weights[name] for name in self._licences]
         total = sum(weights)
@@ -77,12 +105,43 @@ class Buyer(Participant[BuyerPopulation]):
             category = categories[int(rng.random() * len(categories))]
             value = max(1, round(spec.value_fen.sample(rng)))
             seen = PurchaseObservation(value, self.consider(category))
+            self._recent_surplus.append(best_surplus(seen))
+            declined = self.membership()
+            if declined is not None:
+                self.exchange.trading.unmet(
+                    self.identity.id, category, value, seen.offers, membership=declined
+                )
+                continue
             choice = self.strategy.decide(seen)
             if choice is None:
                 self.exchange.trading.unmet(self.identity.id, category, value, seen.offers)
                 continue
             offer = next(o for o in seen.offers if o.listing == choice)
             yield env.process(self.buy(offer, value_of(value, offer), category))
+
+    def expected_surplus_fen(self) -> int:
+        """What a membership period is worth to this buyer: the mean surplus of its recent
+        needs (the best offer on each one's search page, at its posted price; browsing the
+        catalogue is free) times the needs it expects in a period."""
+        recent = self._recent_surplus
+        if not recent:
+            return 0
+        needs = self.spec.arrival_rate_per_day * self.exchange.membership_period_days
+        return round(sum(recent) / len(recent) * needs)
+
+    def membership(self) -> UnmetMembership | None:
+        """Be a member now, joining or renewing when the membership is worth its fee (the
+        buyer's participation decision); or say why not."""
+        exchange = self.exchange
+        until = exchange.member_until(self.identity.id)
+        if until is not None and until > exchange.now_s():
+            return None
+        expected = self.expected_surplus_fen()
+        if expected < exchange.membership_fee_fen:
+            return "membership-not-worth-its-fee"
+        if not exchange.join(self.identity, expected):
+            return "cannot-afford-membership"
+        return None
 
     def buy(self, offer: Offer, value: int, category: str) -> Generator[simpy.Event, Any, None]:
         """Process: bid for ``offer`` the way its listing's mechanism trades (a negotiation is

@@ -76,7 +76,11 @@ class Negotiations:
                 break
             view = trading.venues[venue].venue.view()
             party = seller if side == "sell" else buyer
-            limit = listing.spec.unit_cost_fen if side == "sell" else value_fen
+            limit = (
+                exchange.break_even_fen(listing.spec.unit_cost_fen) or listing.spec.unit_cost_fen
+                if side == "sell"
+                else value_fen
+            )
             other = view.best_bid_fen if side == "sell" else view.best_ask_fen
             own = view.best_ask_fen if side == "sell" else view.best_bid_fen
             seen = self._seen(

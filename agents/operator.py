@@ -22,12 +22,6 @@ class Operator:
             yield self.exchange.env.timeout(every)
             self.exchange.operation.settle()
 
-    def run_membership_renewals(self) -> Generator[simpy.Event, Any, None]:
-        every = self.exchange.config.fees.membership_period_days
-        while True:
-            yield self.exchange.env.timeout(every)
-            self.exchange.renew_memberships()
-
     def run_hosting_billing(self) -> Generator[simpy.Event, Any, None]:
         every = self.exchange.config.fees.hosting_period_days
         while True:

@@ -74,6 +74,8 @@ Country = Annotated[str, AfterValidator(_iso_country)]
 Category = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Share = Annotated[float, Field(ge=0, le=1)]
 Money = Annotated[Distribution, within(0, MAX_FEN, "fen")]
+#: A share of a price in basis points, drawn: within [0, 10 000].
+BasisPointShare = Annotated[Distribution, within(0, 10_000, "basis points")]
 
 
 #: A duration in working days (a regulator's review): within [0, 10 years of working days].
@@ -177,6 +179,16 @@ class ProviderPopulation(_Population):
     pricing: str = "posted"
     pricing_params: dict[str, Any] = Field(default_factory=dict)
     reprice_every_days: Period = 14.0
+    #: What selling a licence outside the exchange costs this provider, as a share of its
+    #: price in basis points (finding buyers, contracting, compliance, payment risk), drawn
+    #: once per provider. Most data in China still trades off-exchange; a provider brings a
+    #: dataset to the exchange only while the supplier fee is no dearer than this channel.
+    #: The default keeps every provider on the exchange at the Shanghai 2.5 % fee.
+    off_exchange_cost_bp: BasisPointShare = Uniform(low=1_000, high=6_000)
+    #: How long a listing must be on the market before its provider judges whether it pays:
+    #: at the first review after each such window, a listing whose sales left less than its
+    #: hosting cost over the window is withdrawn. 0: never withdraw.
+    withdraw_window_days: float = Field(default=180.0, ge=0, le=MAX_DAYS)
     #: How the provider haggles where its mechanism lets buyers negotiate (the seller's side
     #: of ``negotiation``): a trading strategy, by default Faratin's linear tactic.
     trading: str = "faratin"

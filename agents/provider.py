@@ -1,8 +1,10 @@
-"""Data providers: bring datasets to market (list → price → apply for rights) and reprice them."""
+"""Data providers: bring datasets to market (list → price → apply for rights), reprice them, and
+withdraw those that do not pay their way."""
 
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,16 @@ RIVALS_SURVEYED = 20
 RENEWAL_LEAD_DAYS = 30
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Where a listing's withdrawal window began: the time and its sales, revenue and fees."""
+
+    at: int
+    sales: int
+    revenue_fen: int
+    fees_fen: int
+
+
 class Provider(Participant[ProviderPopulation]):
     """One provider. Its datasets and their attributes are drawn from its own stream."""
 
@@ -40,12 +52,16 @@ class Provider(Participant[ProviderPopulation]):
         facts: np.random.Generator,
         pricing_draws: np.random.Generator | None = None,
         negotiations: Negotiations | None = None,
+        channel: np.random.Generator | None = None,
     ) -> None:
         """``rng`` draws what a dataset is and how it is priced; ``facts`` only its cross-border
         facts (which people it covers, FTZ list, transit); ``pricing_draws`` only the numbers a
         randomising mechanism and the provider's haggling draw. So a scenario that adds one
-        leaves every other draw as it was (common random numbers)."""
+        leaves every other draw as it was (common random numbers). ``channel`` draws only
+        what its off-exchange channel costs it."""
         super().__init__(identity, exchange, spec, rng)
+        channel = channel if channel is not None else np.random.default_rng(0)
+        self.off_exchange_cost_bp = round(spec.off_exchange_cost_bp.sample(channel))
         self.facts = facts
         self.pricing_draws = (
             pricing_draws if pricing_draws is not None else np.random.default_rng(0)
@@ -55,6 +71,10 @@ class Provider(Participant[ProviderPopulation]):
             negotiations.sellers[identity.id] = Haggler(haggling, self.pricing_draws)
         self.mechanism: PricingMechanism = make_mechanism(spec.pricing, spec.pricing_params)
         self.listings: list[ListingState] = []
+        # The provider's own books: sales at each listing's last quote, and where each
+        # listing's current withdrawal window began.
+        self._sales_at_quote: dict[str, int] = {}
+        self._window: dict[str, _Window] = {}
         self._last_reprice = 0.0
         self.people = max(1, round(spec.people.sample(facts)))
         self.exporter = ExporterFacts(
@@ -119,10 +139,19 @@ class Provider(Participant[ProviderPopulation]):
             env.process(self.launch(dataset))
 
     def launch(self, dataset: DatasetSpec) -> Generator[simpy.Event, Any, None]:
-        """Process: list, post a price (shown as pending certification), apply for rights."""
+        """Process: list, post a price (shown as pending certification), apply for rights.
+
+        A dataset is sold off-exchange instead, and never listed, while the exchange's
+        supplier fee is dearer than the provider's own channel, or when no price covers its
+        cost after the fee (a fee of 100 %)."""
         exchange = self.exchange
+        if exchange.supplier_fee_bp > self.off_exchange_cost_bp:
+            return
+        if exchange.break_even_fen(dataset.unit_cost_fen) is None:
+            return
         listing = yield exchange.env.process(exchange.storage.list_dataset(self.identity, dataset))
         self.listings.append(listing)
+        self._window[listing.listing] = _Window(listing.listed_at, 0, 0, 0)
         self.price(listing, days_since_last=0.0)
         yield exchange.rights.apply(self.identity, listing)
 
@@ -132,10 +161,12 @@ class Provider(Participant[ProviderPopulation]):
             for other in self.exchange.nearby_offers(listing, RIVALS_SURVEYED)
             if other.provider != self.identity.id
         )
+        break_even = self.exchange.break_even_fen(listing.spec.unit_cost_fen)
+        assert break_even is not None  # launch() lists nothing else
         seen = PriceObservation(
-            unit_cost_fen=listing.spec.unit_cost_fen,
+            unit_cost_fen=break_even,
             current_fen=listing.price_fen,
-            sales_since_last=listing.sales - listing.sales_at_last_quote,
+            sales_since_last=listing.sales - self._sales_at_quote.get(listing.listing, 0),
             days_since_last=days_since_last,
             quality_pct=listing.spec.quality_pct,
             rival_prices_fen=rivals,
@@ -143,17 +174,59 @@ class Provider(Participant[ProviderPopulation]):
         proposal = self.strategy.decide(seen)
         draw = float(self.pricing_draws.random())
         self.exchange.pricing.quote(self.identity, listing, self.mechanism, proposal, draw)
-        listing.sales_at_last_quote = listing.sales
+        self._sales_at_quote[listing.listing] = listing.sales
+
+    def pays_its_way(self, listing: ListingState) -> bool:
+        """Judge a listing at the end of each withdrawal window: did its sales over the window
+        leave at least what hosting it cost? Withdraws it (a signed entry) if not.
+
+        The margin is the provider's own: revenue less the supplier fees and the unit cost of
+        each licence sold; hosting is the exchange's published per-GB-day rate over the window.
+        Sunk fees (the listing's past) do not enter: only whether keeping it on pays. The
+        window begins once rights review is over: a listing refused its certificate sells
+        nothing, so it goes at the end of its first window.
+        """
+        window_days = self.spec.withdraw_window_days
+        exchange = self.exchange
+        now = exchange.now_s()
+        start = self._window[listing.listing]
+        if listing.certificate is None and not listing.rights_decided:
+            # still in rights review: not yet on sale, so its window has not begun
+            self._window[listing.listing] = _Window(
+                now, listing.sales, listing.revenue_fen, listing.fees_fen
+            )
+            return True
+        if window_days <= 0 or now - start.at < window_days * 86_400:
+            return True
+        sales = listing.sales - start.sales
+        margin = (
+            listing.revenue_fen
+            - start.revenue_fen
+            - (listing.fees_fen - start.fees_fen)
+            - sales * listing.spec.unit_cost_fen
+        )
+        hosting = exchange.storage.hosting_cost_fen(listing, now - start.at)
+        if margin < hosting:
+            window = round((now - start.at) / 86_400)
+            exchange.storage.withdraw(self.identity, listing, window, margin, hosting)
+            return False
+        self._window[listing.listing] = _Window(
+            now, listing.sales, listing.revenue_fen, listing.fees_fen
+        )
+        return True
 
     def reprice(self) -> Generator[simpy.Event, Any, None]:
-        """Process: every review period, reprice every listing from what it sold, and apply
-        again for certificates that would expire before the next review (renewal)."""
+        """Process: every review period, withdraw listings that do not pay their way, reprice
+        the others from what they sold, and apply again for certificates that would expire
+        before the next review (renewal)."""
         env = self.exchange.env
         period = self.spec.reprice_every_days
         while True:
             yield env.timeout(period)
             horizon = self.exchange.now_s() + round((period + RENEWAL_LEAD_DAYS) * 86_400)
             for listing in self.listings:
+                if listing.withdrawn_at is not None or not self.pays_its_way(listing):
+                    continue
                 self.price(listing, days_since_last=period)
                 certificate = listing.certificate
                 if (

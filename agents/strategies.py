@@ -101,7 +101,11 @@ def _logistic(z: float) -> float:
 @dataclass(frozen=True, slots=True)
 class PriceObservation:
     """What a provider sees when (re)pricing a listing; ``rival_prices_fen`` are the prices of
-    the competing offers listed nearest to it (a bounded survey, see ``RIVALS_SURVEYED``)."""
+    the competing offers listed nearest to it (a bounded survey, see ``RIVALS_SURVEYED``).
+
+    ``unit_cost_fen`` is what one licence must bring in for the provider to break even: its
+    unit cost grossed up by the exchange's supplier fee, so every strategy prices over the
+    fees it will pay."""
 
     unit_cost_fen: int
     current_fen: int | None

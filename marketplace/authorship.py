@@ -8,13 +8,17 @@ against its model, then:
 
 =========================  =====================================================================
 ``account.open``           the account is a registered identity of the role the body names, once
-``operation.membership``   the account is an open buyer account
+``operation.membership``   the account is an open buyer account; the first period is no
+                           renewal, each later one is and starts when the last one ends or later
 ``storage.listing``        signed by its provider alone, under an id that starts with theirs
+``storage.withdrawal``     signed by the listing's provider alone, once; an ``unprofitable``
+                           one shows a margin below the hosting it cost
 ``storage.hosting``        every account charged is an open provider account
 ``rights.application``     signed by the provider of an existing listing; one id, once
 ``rights.decision``        decides a pending application for its listing; an approval issues a
                            new certificate with ``valid_from <= valid_until``
 ``pricing.quote``, ``trade.*``  prices and trades: see :mod:`marketplace.authorship_trade`
+``trade.contract``         also: its listing is not withdrawn, its buyer a member now
 ``trade.unmet``            signed by its buyer alone
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
 ``crossborder.application`` filed by the exporter (with the recipient for a contract between
@@ -47,6 +51,8 @@ class MarketRules(TradeRules):
         self.roles: dict[str, str] = {}  # registered identity -> role
         self.accounts: dict[str, str] = {}  # open account -> role
         self.listings: dict[str, str] = {}  # listing -> provider
+        self.withdrawn: dict[str, int] = {}  # listing -> seq of its withdrawal
+        self.members: dict[str, list[tuple[int, int]]] = {}  # buyer -> its membership periods
         self.categories: dict[str, str] = {}  # listing -> its category
         self.applications: dict[str, str] = {}  # pending application -> listing
         self.decided: set[str] = set()
@@ -104,7 +110,23 @@ class MarketRules(TradeRules):
     def _operation_membership(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.MembershipFee
     ) -> str | None:
-        return self._account(body.account, "buyer")
+        problem = self._account(body.account, "buyer")
+        if problem is not None:
+            return problem
+        if not body.valid_from <= body.valid_until:
+            return "the membership ends before it begins"
+        periods = self.members.setdefault(body.account, [])
+        if body.renewal != bool(periods):
+            return "a first membership is no renewal; every later one is"
+        if periods and body.valid_from < periods[-1][1]:
+            return f"the membership starts before the last one ends ({periods[-1][1]} s)"
+        if body.valid_from < self.time:
+            return "a membership starts no earlier than it is paid for"
+        periods.append((body.valid_from, body.valid_until))
+        return None
+
+    def _member_at(self, account: str, time: int) -> bool:
+        return any(start <= time < end for start, end in reversed(self.members.get(account, ())))
 
     def _storage_listing(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Listing
@@ -126,6 +148,19 @@ class MarketRules(TradeRules):
             problem = self._account(account, "provider")
             if problem is not None:
                 return problem
+        return None
+
+    def _storage_withdrawal(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.ListingWithdrawal
+    ) -> str | None:
+        problem = self._own_listing(body.listing, actor, signers)
+        if problem is not None:
+            return problem
+        if body.listing in self.withdrawn:
+            return f"listing {body.listing!r} is withdrawn twice"
+        if body.reason == "unprofitable" and body.margin_fen >= body.hosting_fen:
+            return "withdrawn as unprofitable, but its margin covers its hosting"
+        self.withdrawn[body.listing] = seq
         return None
 
     def _rights_application(
@@ -197,6 +232,10 @@ class MarketRules(TradeRules):
         owner = self.listings.get(body.listing)
         if owner != body.provider:
             return f"listing {body.listing!r} is not {body.provider}'s"
+        if body.listing in self.withdrawn:
+            return f"listing {body.listing!r} was withdrawn at seq {self.withdrawn[body.listing]}"
+        if not self._member_at(body.buyer, self.time):
+            return f"buyer {body.buyer} is not a member of the exchange at {self.time} s"
         if self.certificates.get(body.certificate) != body.listing:
             return f"certificate {body.certificate!r} was not issued for {body.listing}"
         if self.quotes.get(body.quote_seq) != body.listing:
@@ -269,6 +308,11 @@ class MarketRules(TradeRules):
         return None
 
     # -- shared ---------------------------------------------------------------------------
+    def _still_listed(self, listing: str) -> str | None:
+        if listing in self.withdrawn:
+            return f"listing {listing!r} was withdrawn at seq {self.withdrawn[listing]}"
+        return None
+
     def _account(self, account: str, role: str) -> str | None:
         if self.accounts.get(account) != role:
             return f"{account!r} is not an open {role} account"

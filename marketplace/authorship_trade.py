@@ -85,10 +85,14 @@ class TradeRules:
             self, listing: str, actor: str, signers: tuple[str, ...]
         ) -> str | None: ...
 
+        def _still_listed(self, listing: str) -> str | None: ...
+
     def _pricing_quote(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.PriceQuote
     ) -> str | None:
-        problem = self._own_listing(body.listing, actor, signers)
+        problem = self._own_listing(body.listing, actor, signers) or self._still_listed(
+            body.listing
+        )
         if problem is None:
             self.quotes[seq] = body.listing
             self.quote_terms[seq] = (body.price_fen, body.quantity)
@@ -116,7 +120,9 @@ class TradeRules:
     def _trade_ask(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.AskPlaced
     ) -> str | None:
-        problem = self._own_listing(body.listing, body.seller, signers)
+        problem = self._own_listing(body.listing, body.seller, signers) or self._still_listed(
+            body.listing
+        )
         if problem is not None:
             return problem
         if body.order in self.asks or body.order in self.sold or body.order in self.orders_done:

@@ -60,6 +60,7 @@ __all__ = [
     "HostingCharge",
     "Licence",
     "Listing",
+    "ListingWithdrawal",
     "MembershipFee",
     "NeedUnmet",
     "OrderCancelled",
@@ -104,11 +105,19 @@ class CalendarSet(_Body):
 
 
 class MembershipFee(_Body):
-    """A buyer pays the exchange's membership fee (Shanghai Data Exchange fee schedule)."""
+    """A buyer joins the exchange, or renews, for one membership period, and pays its fee
+    (Shanghai Data Exchange fee schedule). Only a member's orders trade. The buyer decides:
+    ``expected_surplus_fen`` is what it expected its needs to bring it over the period when it
+    chose to pay (research ground truth, as a contract's values are); ``renewal`` says whether
+    it was already a member until ``valid_from``."""
 
     account: str
     fee_fen: NonNegative
     period_days: NonNegative
+    valid_from: NonNegative
+    valid_until: NonNegative
+    renewal: bool
+    expected_surplus_fen: int
 
 
 class Listing(_Body):
@@ -142,6 +151,20 @@ class HostingCharge(_Body):
     period_end: NonNegative
     rate_fen_per_gb_day: NonNegative
     charges: dict[str, NonNegative]  # provider account -> fen
+
+
+class ListingWithdrawal(_Body):
+    """Storage: a provider takes a listing off the market. The record stays (nothing on the
+    ledger is ever deleted); the listing leaves the catalogue, its hosting stops and no new
+    trade of it may be signed. ``unprofitable``: over the last ``window_days`` its sales left
+    ``margin_fen`` after the supplier fee and the unit cost, less than the ``hosting_fen`` it
+    cost to host."""
+
+    listing: str
+    reason: Literal["unprofitable"]
+    window_days: NonNegative
+    margin_fen: int
+    hosting_fen: NonNegative
 
 
 class RightsApplication(_Body):
@@ -232,7 +255,15 @@ class OrderCancelled(_Body):
     trader: str
     listing: str
     venue: str
-    reason: Literal["replaced", "expired", "walked-away", "venue-closed", "outbid", "deadline"]
+    reason: Literal[
+        "replaced",
+        "expired",
+        "walked-away",
+        "venue-closed",
+        "outbid",
+        "deadline",
+        "listing-withdrawn",
+    ]
 
 
 class BidTerms(_Body):
@@ -269,7 +300,13 @@ class NeedUnmet(_Body):
     certified_seen: NonNegative
     cheapest_fen: NonNegative | None
     value_fen: NonNegative
-    reason: Literal["no-offers", "none-certified", "none-worth-its-price"]
+    reason: Literal[
+        "no-offers",
+        "none-certified",
+        "none-worth-its-price",
+        "membership-not-worth-its-fee",
+        "cannot-afford-membership",
+    ]
 
 
 class Contract(_Body):
@@ -321,6 +358,8 @@ class TradeRejected(_Body):
         "needs-information",
         "price-changed",
         "venue-refused",
+        "withdrawn",
+        "not-a-member",
     ]
     detail: str
     #: For a policy refusal: the rules that refused it, the facts it lacked, what it was worth
@@ -359,6 +398,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "operation.membership": MembershipFee,
     "storage.listing": Listing,
     "storage.hosting": HostingCharge,
+    "storage.withdrawal": ListingWithdrawal,
     "rights.application": RightsApplication,
     "rights.decision": CertificateDecision,
     "pricing.quote": PriceQuote,
@@ -390,6 +430,7 @@ AUTHORIZATION: dict[str, list[str]] = {
     # itself (with the recipient, for contract clauses); regulators and certifiers decide theirs.
     "provider": [
         "storage.listing",
+        "storage.withdrawal",
         "rights.application",
         "pricing.quote",
         "trade.ask",

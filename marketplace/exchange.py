@@ -23,6 +23,7 @@ from marketplace.crossborder_hook import OpenBorders, TransferGate
 from marketplace.entries import EXCHANGE_ACCOUNT, AccountOpen, CalendarSet, MembershipFee
 from marketplace.errors import MarketError
 from marketplace.exports import ExportBook
+from marketplace.money import break_even_fen
 from marketplace.operation import Operation
 from marketplace.pricing.reference import ReferencePrices
 from marketplace.pricing.stage import Pricing
@@ -70,6 +71,7 @@ class Exchange:
         self.accounts = Accounts()
         self.identities: dict[str, Identity] = {}  # filled by admit(), the operator first
         self.listings: dict[str, ListingState] = {}
+        self._members: dict[str, int] = {}  # buyer -> when its membership ends (seconds)
         # The catalogue as buyers see it, kept current per change: offers by category, where
         # each listing sits in its category's list, and when the category's first certificate
         # expires (then the category is rebuilt).
@@ -99,7 +101,8 @@ class Exchange:
     def admit(self, identity: Identity, endowment_fen: int) -> None:
         """Register a participant's key on the ledger and open its account with its endowment.
 
-        Buyers also pay the membership fee on joining (Shanghai Data Exchange schedule).
+        A buyer is not yet a member: it joins (:meth:`join`) when it judges membership worth
+        its fee.
         """
         if identity.id in self.identities:
             raise MarketError(f"{identity.id!r} is already admitted")
@@ -108,8 +111,6 @@ class Exchange:
         self.accounts.open(identity.id, endowment_fen)
         body = AccountOpen(account=identity.id, role=identity.role, endowment_fen=endowment_fen)
         self.record("account.open", body, [self.operator])
-        if identity.role == "buyer":
-            self.charge_membership(identity.id)
 
     def announce_calendar(self) -> None:
         """Record the run's calendar, so every fold dates entries as the exchange does."""
@@ -118,23 +119,58 @@ class Exchange:
         )
         self.record("operation.calendar", body, [self.operator])
 
-    def charge_membership(self, account: str) -> None:
-        """Charge a buyer the membership fee for one period (as much of it as it holds)."""
-        fees = self.config.fees
-        fee = min(fees.membership_fee_fen, self.accounts.balance(account))
-        if fee <= 0:
-            return
+    # -- the fee schedule as participants read it ---------------------------------------------
+    @property
+    def supplier_fee_bp(self) -> int:
+        return self.config.fees.supplier_fee_bp
+
+    @property
+    def membership_fee_fen(self) -> int:
+        return self.config.fees.membership_fee_fen
+
+    @property
+    def membership_period_days(self) -> int:
+        return self.config.fees.membership_period_days
+
+    def break_even_fen(self, unit_cost_fen: int) -> int | None:
+        """The lowest price at which a seller keeps its unit cost after the supplier fee (None
+        when the fee takes every price whole)."""
+        return break_even_fen(unit_cost_fen, self.config.fees.supplier_fee_bp)
+
+    def member_until(self, account: str) -> int | None:
+        """When ``account``'s membership ends (seconds), None if it never joined."""
+        return self._members.get(account)
+
+    def join(self, buyer: Identity, expected_surplus_fen: int) -> bool:
+        """A buyer joins, or renews, for one membership period and pays its fee.
+
+        The period starts now, or when the current one ends for a member renewing early.
+        Returns False, recording nothing, when the buyer cannot pay the fee.
+        """
+        account = buyer.id
+        if self.identities.get(account) is not buyer or buyer.role != "buyer":
+            raise MarketError(f"{account!r} is not an admitted buyer")
+        fee = self.membership_fee_fen
+        if not self.accounts.can_pay(account, fee):
+            return False
+        now = self.now_s()
+        current = self._members.get(account)
+        renewal = current is not None and current >= now
+        start = current if renewal and current is not None else now
+        until = start + self.membership_period_days * SECONDS_PER_DAY
         self.accounts.move(account, EXCHANGE_ACCOUNT, fee)
         membership = MembershipFee(
-            account=account, fee_fen=fee, period_days=fees.membership_period_days
+            account=account,
+            fee_fen=fee,
+            period_days=self.membership_period_days,
+            valid_from=start,
+            valid_until=until,
+            renewal=renewal,
+            expected_surplus_fen=expected_surplus_fen,
         )
         self.record("operation.membership", membership, [self.operator])
-
-    def renew_memberships(self) -> None:
-        """A new membership period: every buyer pays its fee again."""
-        for identity_id, identity in self.identities.items():
-            if identity.role == "buyer":
-                self.charge_membership(identity_id)
+        self._members[account] = until
+        return True
 
     def offers(self, category: str) -> Sequence[Offer]:
         """The priced listings of a category, as the catalogue shows them to buyers.
@@ -158,6 +194,8 @@ class Exchange:
 
     def offer_changed(self, listing: ListingState) -> None:
         """A listing's price or certificate changed: update its place in the catalogue (O(1))."""
+        if listing.withdrawn_at is not None:
+            return
         category = listing.spec.category
         offer = self._offer(listing, self.now_s())
         slot = self._offer_slot.get(listing.listing)
@@ -170,6 +208,18 @@ class Exchange:
         if offer.certified and listing.certificate is not None:
             until = listing.certificate.valid_until
             self._refresh_at[category] = min(self._refresh_at.get(category, _NEVER), until)
+
+    def withdraw_offer(self, listing: ListingState) -> None:
+        """Take a withdrawn listing out of its category's catalogue (O(1): the last offer
+        takes its slot)."""
+        slot = self._offer_slot.pop(listing.listing, None)
+        if slot is None:
+            return
+        offers = self._offers[listing.spec.category]
+        last = offers.pop()
+        if slot < len(offers):
+            offers[slot] = last
+            self._offer_slot[last.listing] = slot
 
     def _offer(self, listing: ListingState, now: int) -> Offer:
         assert listing.price_fen is not None

@@ -25,12 +25,14 @@ from marketplace.approvals import ApprovalSpans
 from marketplace.authorship import market_rules
 from marketplace.entries import (
     ESCROW_ACCOUNT,
+    EXCHANGE_ACCOUNT,
     CertificateDecision,
     ClearanceDecision,
     Contract,
     Settlement,
 )
 from marketplace.errors import MarketError
+from marketplace.invariants_money import MoneyStatement
 from marketplace.metrics import LedgerFold
 
 __all__ = [
@@ -59,11 +61,23 @@ REVOCATION_KIND = "rights.revocation"
 
 @dataclass(frozen=True)
 class InvariantResult:
-    """One invariant's verdict; ``detail`` says what was checked, or the first offence."""
+    """One invariant's verdict; ``detail`` says what was checked, or the first offence.
+
+    ``checked`` is False when the invariant could not be judged here (reproducibility without
+    a second run): it breaks nothing, and is reported as "not checked", never as "ok".
+    """
 
     name: str
     ok: bool
     detail: str
+    checked: bool = True
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``FAIL`` or ``not checked``: what a report prints before the name."""
+        if not self.checked:
+            return "not checked"
+        return "ok" if self.ok else "FAIL"
 
 
 class _Offences:
@@ -257,8 +271,8 @@ def check_invariants(
     Args:
         target: a run directory, ledger file, SQLAlchemy URL or open :class:`ledger.Store`.
         expected_root: the final Merkle root of a second run of the same scenario and seed;
-            without it the reproducibility invariant is reported as not checked (and ok): only
-            the caller can make a second run.
+            without it the reproducibility invariant is reported as not checked (it breaks
+            nothing): only the caller can make a second run.
         live_balances: the simulator's in-memory accounts at the end of the run; they must equal
             the balances folded from the ledger, to the fen.
 
@@ -292,13 +306,20 @@ class _Scan:
         self.tree = MerkleTree(leaf_hashes=lambda start, end: [])  # root only, no proofs
         self.fold = LedgerFold()
         self.money_check = _MoneyCheck(self.fold)
+        self.statement = MoneyStatement()
         self.certificates = _CertificateCheck()
         self.mechanisms = _MechanismCheck()
         self.error: str | None = None
 
     def run(self, store: Store) -> None:
         # The fold comes first: the money check reads the balances it has just moved.
-        consumers = (self.fold, self.money_check, self.certificates, self.mechanisms)
+        consumers = (
+            self.fold,
+            self.money_check,
+            self.statement,
+            self.certificates,
+            self.mechanisms,
+        )
         try:
             self._fold_rows(store, consumers)
         except StoreError as exc:
@@ -330,6 +351,11 @@ class _Scan:
         balances = self.fold.balances
         total = sum(balances.values())
         offences = self.money_check.offences
+        if total != self.fold.endowments:
+            offences.add(f"Σ balances {total} fen != Σ endowments {self.fold.endowments} fen")
+        if offences.first is None:  # a named offence above already explains a disagreement
+            for difference in self.statement.differences(balances)[:1]:
+                offences.add(difference)
         if live_balances is not None:
             for account in sorted(set(balances) | set(live_balances)):
                 live, folded = live_balances.get(account), balances.get(account)
@@ -339,10 +365,13 @@ class _Scan:
                     )
                     break
         checked = LIVE_BALANCES_NOTE if live_balances is not None else ""
+        statement = self.statement
         passed = (
-            f"Σ endowments = Σ balances = {total} fen over {len(balances)} accounts; escrow never "
-            f"negative; {self.money_check.items} settlement items pay their contract price and "
-            f"fee; no buyer below zero{checked}"
+            f"postings and the statement from the facts agree for {len(balances)} accounts "
+            f"(escrow {balances[ESCROW_ACCOUNT]} fen = {len(statement.open)} open contracts, "
+            f"exchange {balances[EXCHANGE_ACCOUNT]} fen = the fees charged); Σ endowments = "
+            f"Σ balances = {total} fen; escrow never negative; {self.money_check.items} "
+            f"settlement items pay their contract price and fee; no buyer below zero{checked}"
         )
         return offences.result(MONEY, passed)
 
@@ -362,7 +391,9 @@ class _Scan:
 
 def _same_root(root: bytes, expected: bytes | None) -> InvariantResult:
     if expected is None:
-        return InvariantResult(SAME_ROOT, True, "not checked (no second run)")
+        return InvariantResult(
+            SAME_ROOT, True, "no second run to compare the final root with", checked=False
+        )
     if root == expected:
         return InvariantResult(SAME_ROOT, True, f"final root {root.hex()} reproduced")
     return InvariantResult(

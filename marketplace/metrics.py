@@ -96,6 +96,12 @@ class Metrics:
     days_simulated: float
     participants_by_role: dict[str, int]
     listings: int
+    listings_withdrawn: int  # taken off the market by their providers (they did not pay)
+    listings_active: int  # listed and not withdrawn at the end
+    buyers_joined: int  # buyers that became members at least once
+    buyer_participation_rate: float | None  # buyers_joined / buyers admitted
+    memberships: int  # membership periods paid for (first ones and renewals)
+    membership_renewals: int
     rights_applications: int
     rights_decisions: int
     rights_approvals: int
@@ -147,6 +153,7 @@ class Metrics:
     fees_total_fen: int
     buyer_surplus_fen: int
     provider_surplus_fen: int
+    provider_profit_fen: int  # provider surplus less the hosting the providers paid
     exchange_revenue_fen: int
     total_surplus_fen: int
     provider_revenue_fen: dict[str, int]
@@ -255,6 +262,11 @@ class LedgerFold:
     def _on_operation_membership(self, time: int, actor: str, body: vocab.MembershipFee) -> None:
         self._move(body.account, EXCHANGE_ACCOUNT, body.fee_fen)
         self.count["fen"]["membership"] += body.fee_fen
+        self.count["members"][body.account] += 1
+        self.count["membership"]["renewals" if body.renewal else "first"] += 1
+
+    def _on_storage_withdrawal(self, time: int, actor: str, body: vocab.ListingWithdrawal) -> None:
+        self.count["withdrawn"][body.reason] += 1
 
     def _on_storage_hosting(self, time: int, actor: str, body: vocab.HostingCharge) -> None:
         for provider, fen in sorted(body.charges.items()):
@@ -360,6 +372,14 @@ class LedgerFold:
             days_simulated=self.last_time / DAY,
             participants_by_role=_sorted(count["role"]),
             listings=len(listed),
+            listings_withdrawn=sum(count["withdrawn"].values()),
+            listings_active=len(listed) - sum(count["withdrawn"].values()),
+            buyers_joined=len(count["members"]),
+            buyer_participation_rate=len(count["members"]) / count["role"]["buyer"]
+            if count["role"]["buyer"]
+            else None,
+            memberships=sum(count["membership"].values()),
+            membership_renewals=count["membership"]["renewals"],
             rights_applications=rights["applications"],
             rights_decisions=decisions,
             rights_approvals=rights["approvals"],
@@ -415,6 +435,7 @@ class LedgerFold:
             fees_total_fen=fees["supplier"] + fees["membership"] + fees["hosting"],
             buyer_surplus_fen=self.buyer_surplus,
             provider_surplus_fen=self.provider_surplus,
+            provider_profit_fen=self.provider_surplus - fees["hosting"],
             exchange_revenue_fen=fees["supplier"],
             total_surplus_fen=self.buyer_surplus + self.provider_surplus + fees["supplier"],
             provider_revenue_fen=revenue,

@@ -2,7 +2,8 @@
 
 A fill is a price the venue found; the exchange still refuses it when the law or the rules of
 the exchange say no. Checked at the moment of the fill, in this order: the listing has a valid
-three-rights certificate now (DESIGN.md §6, invariant 3); the buyer can pay the fill's price;
+three-rights certificate now (DESIGN.md §6, invariant 3) and is not withdrawn; the buyer is a
+member of the exchange now and can pay the fill's price;
 and, for data leaving its origin jurisdiction, the transfer gate (the policy packs). A buy
 order is also checked early, when it reaches the desk (:meth:`FillSettler.precheck`), so an
 order for uncertified data or beyond the buyer's means never reaches a venue.
@@ -33,7 +34,7 @@ class FillSettler:
 
     def precheck(self, order: Order, listing: ListingState) -> tuple[str, str] | None:
         """Why the desk refuses ``order`` before it reaches a venue, or None."""
-        problem = self._certificate_problem(listing)
+        problem = self._membership_problem(order.buyer) or self._certificate_problem(listing)
         if problem is not None:
             return problem
         accounts = self.exchange.accounts
@@ -47,7 +48,7 @@ class FillSettler:
     ) -> ContractState | None:
         """The fill's contract, or None once its rejection is recorded."""
         exchange = self.exchange
-        problem = self._certificate_problem(listing)
+        problem = self._membership_problem(order.buyer) or self._certificate_problem(listing)
         if problem is None and not exchange.accounts.can_pay(order.buyer, fill.price_fen):
             balance = exchange.accounts.balance(order.buyer)
             problem = "insufficient-funds", f"price {fill.price_fen}, balance {balance}"
@@ -77,7 +78,16 @@ class FillSettler:
         )
         self.exchange.record("trade.rejected", body, [self.exchange.operator])
 
+    def _membership_problem(self, buyer: str) -> tuple[str, str] | None:
+        until = self.exchange.member_until(buyer)
+        if until is None or until <= self.exchange.now_s():
+            ended = "never joined" if until is None else f"membership ended at {until} s"
+            return "not-a-member", f"{buyer}: {ended}"
+        return None
+
     def _certificate_problem(self, listing: ListingState) -> tuple[str, str] | None:
+        if listing.withdrawn_at is not None:
+            return "withdrawn", f"{listing.listing} was withdrawn at {listing.withdrawn_at} s"
         certificate = listing.certificate
         if certificate is None:
             return "no-certificate", "the listing has no rights certificate"
@@ -148,6 +158,7 @@ class FillSettler:
         exchange.accounts.move(order.buyer, ESCROW_ACCOUNT, price)
         listing.sales += 1
         listing.revenue_fen += price
+        listing.fees_fen += fee
         contract = ContractState(
             contract=contract_id,
             listing=listing,

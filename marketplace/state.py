@@ -80,8 +80,9 @@ class ListingState:
     rights_decided: bool = False
     application_pending: bool = False
     sales: int = 0
-    sales_at_last_quote: int = 0
     revenue_fen: int = 0
+    fees_fen: int = 0  # the supplier fees its contracts carry
+    withdrawn_at: int | None = None  # seconds; a withdrawn listing never trades again
     #: The unit cost a seller stated with each of its explicit sell orders (``trade.ask``).
     unit_costs: dict[str, int] = field(default_factory=dict)
 

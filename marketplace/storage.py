@@ -2,7 +2,8 @@
 
 Ingestion (upload, format validation, integrity hashing) is a queue with a fixed number of
 channels; each listing takes a sampled ingest time. Hosting accrues per GB-day from listing until
-the end of the run and is billed to providers each billing period.
+its withdrawal (or the end of the run) and is billed to providers each billing period. A
+withdrawal is a new entry: no record is ever deleted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import simpy
 
 from ledger import Identity
 from marketplace.config import FeeSchedule, StorageConfig
-from marketplace.entries import EXCHANGE_ACCOUNT, HostingCharge, Listing
+from marketplace.entries import EXCHANGE_ACCOUNT, HostingCharge, Listing, ListingWithdrawal
+from marketplace.errors import MarketError
 from marketplace.state import DatasetSpec, ListingState
 
 if TYPE_CHECKING:
@@ -81,6 +83,38 @@ class Storage:
         self._billed_until[listing_id] = entry.time
         return listing
 
+    def hosting_cost_fen(self, listing: ListingState, seconds: int) -> int:
+        """What hosting ``listing`` costs over ``seconds`` at the published rate (rounded up)."""
+        accrued = listing.spec.size_mb * self.fees.hosting_fen_per_gb_day * seconds
+        return -(-accrued // (MB_PER_GB * 86_400))
+
+    def withdraw(
+        self,
+        provider: Identity,
+        listing: ListingState,
+        window_days: int,
+        margin_fen: int,
+        hosting_fen: int,
+    ) -> None:
+        """The provider takes ``listing`` off the market: a signed entry (the listing's record
+        stays), out of the catalogue, hosting billed only up to now, its standing sell orders
+        cancelled; no new trade of it is signed."""
+        if listing.provider != provider.id:
+            raise MarketError(f"{provider.id} cannot withdraw {listing.listing}")
+        if listing.withdrawn_at is not None:
+            raise MarketError(f"{listing.listing} is already withdrawn")
+        body = ListingWithdrawal(
+            listing=listing.listing,
+            reason="unprofitable",
+            window_days=window_days,
+            margin_fen=margin_fen,
+            hosting_fen=hosting_fen,
+        )
+        entry = self.exchange.record("storage.withdrawal", body, [provider])
+        listing.withdrawn_at = entry.time
+        self.exchange.withdraw_offer(listing)
+        self.exchange.trading.listing_withdrawn(listing)
+
     def bill_hosting(self) -> None:
         """Charge every provider for GB-days hosted since the last bill (one entry per period).
 
@@ -91,15 +125,21 @@ class Storage:
         now = self.exchange.now_s()
         rate = self.fees.hosting_fen_per_gb_day
         charges: dict[str, int] = {}
+        ended: list[str] = []
         for listing_id, since in self._billed_until.items():
-            if now <= since:
-                continue
             listing = self.exchange.listings[listing_id]
-            accrued = listing.spec.size_mb * rate * (now - since) + self._carry.get(listing_id, 0)
+            until = now if listing.withdrawn_at is None else min(now, listing.withdrawn_at)
+            if listing.withdrawn_at is not None:
+                ended.append(listing_id)  # billed to its withdrawal, then never again
+            if until <= since:
+                continue
+            accrued = listing.spec.size_mb * rate * (until - since) + self._carry.get(listing_id, 0)
             fen, self._carry[listing_id] = divmod(accrued, MB_PER_GB * 86_400)
-            self._billed_until[listing_id] = now
+            self._billed_until[listing_id] = until
             if fen:
                 charges[listing.provider] = charges.get(listing.provider, 0) + fen
+        for listing_id in ended:
+            del self._billed_until[listing_id]
         if charges:
             for provider, fen in charges.items():
                 self.exchange.accounts.move(provider, EXCHANGE_ACCOUNT, fen, allow_debt=True)

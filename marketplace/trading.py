@@ -48,7 +48,11 @@ if TYPE_CHECKING:
 
 __all__ = ["US_CATEGORIES", "Ticket", "Trading", "transfer_facts"]
 
-CancelReason = Literal["replaced", "expired", "walked-away", "venue-closed", "outbid", "deadline"]
+CancelReason = Literal[
+    "replaced", "expired", "walked-away", "venue-closed", "outbid", "deadline", "listing-withdrawn"
+]
+UnmetMembership = Literal["membership-not-worth-its-fee", "cannot-afford-membership"]
+UnmetReason = Literal["no-offers", "none-certified", "none-worth-its-price"] | UnmetMembership
 #: Reasons a trader gives itself; the others are the venue's, signed by the operator.
 _TRADERS_OWN: frozenset[str] = frozenset({"replaced", "expired", "walked-away"})
 
@@ -289,11 +293,21 @@ class Trading:
         slot = None if venue_id is None else self.venues.get(venue_id)
         return slot is not None and any(o.order == order_id for o in slot.venue.resting())
 
-    def unmet(self, buyer: str, category: str, value_fen: int, offers: Sequence[Offer]) -> None:
-        """Record a need that found no acceptable offer (lost demand), signed by the buyer."""
+    def unmet(
+        self,
+        buyer: str,
+        category: str,
+        value_fen: int,
+        offers: Sequence[Offer],
+        membership: UnmetMembership | None = None,
+    ) -> None:
+        """Record a need that found no acceptable offer (lost demand), signed by the buyer;
+        ``membership`` says why a buyer who is no member did not join to meet it."""
         certified = [o for o in offers if o.certified]
-        reason: Literal["no-offers", "none-certified", "none-worth-its-price"] = (
-            "no-offers"
+        reason: UnmetReason = (
+            membership
+            if membership is not None
+            else "no-offers"
             if not offers
             else "none-certified"
             if not certified
@@ -309,6 +323,25 @@ class Trading:
             reason=reason,
         )
         self.exchange.record("trade.unmet", body, [self.exchange.identities[buyer]])
+
+    def listing_withdrawn(self, listing: ListingState) -> None:
+        """Its provider withdrew ``listing``: a venue of its own closes; in a shared book its
+        standing sell orders are cancelled (the operator signs: the venue ends them)."""
+        mechanism = self.mechanisms.get(listing.listing)
+        if mechanism is None:
+            return
+        slot = self.venues.standing(listing, mechanism)
+        if slot is None:
+            return
+        if slot.good == listing.listing:
+            self.close(slot.id, "listing-withdrawn")
+            return
+        for order in slot.venue.resting():
+            if order.listing != listing.listing or order.side != "sell":
+                continue
+            slot.venue.cancel(order.order)  # a standing quote is the quote's: no order entry
+            if self._sellers.pop(order.order, None) is not None:
+                self._cancel(order.order, order.trader, order.listing, slot.id, "listing-withdrawn")
 
     # -- venues -------------------------------------------------------------------------------
     def close(self, venue_id: str, reason: CancelReason = "venue-closed") -> None:

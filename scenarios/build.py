@@ -179,7 +179,6 @@ def build(
     operator_agent = Operator(exchange)
     env.process(operator_agent.run_settlement_cycles())
     env.process(operator_agent.run_hosting_billing())
-    env.process(operator_agent.run_membership_renewals())
     for population in scenario.population:
         _populate(world, population, streams, keys)
     if scenario.session is not None:
@@ -212,6 +211,8 @@ def _populate(
         for number in range(1, population.count + 1):
             identity = keys(f"{population.label}-{number:04d}", population.role)
             exchange.admit(identity, population.endowment_fen)
+            if population.role == "buyer":  # a laboratory subject is a member for the session
+                exchange.join(identity, expected_surplus_fen=0)
             rng = streams.generator(f"trader/{identity.id}")
             world.traders.append(make_trader(identity, population, number, rng))
         return
@@ -222,8 +223,9 @@ def _populate(
         if isinstance(population, ProviderPopulation):
             facts = streams.generator(f"provider/{identity.id}/facts")
             draws = streams.generator(f"provider/{identity.id}/pricing")
+            channel = streams.generator(f"provider/{identity.id}/channel")
             provider = Provider(
-                identity, exchange, population, rng, facts, draws, world.negotiations
+                identity, exchange, population, rng, facts, draws, world.negotiations, channel
             )
             world.providers.append(provider)
             env.process(provider.bring_datasets_to_market())

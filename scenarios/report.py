@@ -92,10 +92,16 @@ def summary_table(result: RunResult) -> Table:
 def invariant_lines(result: RunResult) -> list[str]:
     """One line per invariant of DESIGN.md §6, and a verdict."""
     lines = [
-        f"{'ok  ' if r.ok else 'FAIL'}  invariant {i}: {r.name}: {r.detail}"
+        f"{r.status:<4}  invariant {i}: {r.name}: {r.detail}"
         for i, r in enumerate(result.invariants, start=1)
     ]
-    verdict = "all invariants hold" if result.ok else "INVARIANT BROKEN"
+    unchecked = sum(1 for r in result.invariants if not r.checked)
+    if not result.ok:
+        verdict = "INVARIANT BROKEN"
+    elif unchecked:
+        verdict = f"every checked invariant holds ({unchecked} not checked)"
+    else:
+        verdict = "all invariants hold"
     lines.append(f"{verdict}: {result.out}")
     return lines
 

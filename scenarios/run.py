@@ -128,7 +128,13 @@ def run_scenario(
         json.dumps(metrics.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     (out / "invariants.json").write_text(
-        json.dumps([{"name": r.name, "ok": r.ok, "detail": r.detail} for r in invariants], indent=2)
+        json.dumps(
+            [
+                {"name": r.name, "ok": r.ok, "checked": r.checked, "detail": r.detail}
+                for r in invariants
+            ],
+            indent=2,
+        )
         + "\n",
         encoding="utf-8",
     )

@@ -41,7 +41,7 @@ class CostPlus:
 
     def quote(self, context: PricingContext) -> Quote:
         price = max(1, context.unit_cost_fen + apply_bp(context.unit_cost_fen, self.markup_bp))
-        return Quote(price, f"cost {context.unit_cost_fen} + {self.markup_bp} bp markup")
+        return Quote(price, f"break-even {context.unit_cost_fen} + {self.markup_bp} bp markup")
 
     def open_venue(self, good: str, opened_at: int) -> PostedVenue:
         return PostedVenue(good)

@@ -52,8 +52,9 @@ class PricingContext:
 
     Attributes:
         listing: the listing id.
-        unit_cost_fen: the provider's cost of serving one licence (production share, delivery,
-            hosting over the licence term).
+        unit_cost_fen: what one licence must bring in for the provider to break even: its
+            cost of serving it (production share, delivery) grossed up by the exchange's
+            supplier fee on the price (:func:`marketplace.money.break_even_fen`).
         proposed_fen: the price the provider's strategy proposes (posted-price mechanisms use
             it; cost-based mechanisms ignore it).
         quality_pct: the dataset's quality score, 0-100.

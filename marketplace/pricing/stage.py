@@ -40,11 +40,18 @@ class Pricing:
         """
         if listing.provider != provider.id:
             raise MarketError(f"{provider.id} cannot price {listing.listing}")
+        if listing.withdrawn_at is not None:
+            raise MarketError(f"{listing.listing} is withdrawn: it has no price")
         spec = listing.spec
         now = self.exchange.now_s()
+        # What a licence must bring in: the unit cost and the supplier fee on the price. Every
+        # mechanism floors, reserves and marks up from here, so a fee moves every price.
+        break_even = self.exchange.break_even_fen(spec.unit_cost_fen)
+        if break_even is None:
+            raise MarketError(f"{listing.listing}: no price covers its cost after the fee")
         context = PricingContext(
             listing.listing,
-            spec.unit_cost_fen,
+            break_even,
             proposed_fen,
             spec.quality_pct,
             reference_fen=self.exchange.reference.reference(spec.category, spec.quality_pct, now),

@@ -2,8 +2,9 @@
 
 ``market(tmp_path)`` wires an exchange the way ``scenarios.build`` does (log identity, operator,
 one stream per stage) with exact, failure-free stages and no membership fee, and admits a cast:
-two providers, two buyers and an assessor. ``Market.facts(kind)`` flushes the ledger and returns
-the entries of that kind as written, with bodies parsed by their ``marketplace.entries`` model.
+two providers, two buyers (members from the start) and an assessor. ``Market.facts(kind)``
+flushes the ledger and returns the entries of that kind as written, with bodies parsed by their
+``marketplace.entries`` model.
 """
 
 from __future__ import annotations
@@ -185,8 +186,10 @@ def market(
     *,
     endowment_fen: int = ENDOWMENT,
     provider_endowment_fen: int = 0,
+    join: bool = True,
 ) -> Market:
-    """A fresh exchange at t=0 with its cast admitted (buyers hold ``endowment_fen`` each)."""
+    """A fresh exchange at t=0 with its cast admitted (buyers hold ``endowment_fen`` each and,
+    with ``join``, are members from the start)."""
     env = simpy.Environment()
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     ledger = Ledger.create(url, test_identity(SEED, "dxsim-log", "log"), AUTHORIZATION)
@@ -208,4 +211,6 @@ def market(
     for who in cast.values():
         funds = endowment_fen if who.role == "buyer" else 0
         exchange.admit(who, provider_endowment_fen if who.role == "provider" else funds)
+        if who.role == "buyer" and join:
+            exchange.join(who, expected_surplus_fen=0)
     return Market(env, ledger, exchange, url, operator, **cast)

@@ -28,6 +28,7 @@ from marketplace.entries import (
     Contract,
     HostingCharge,
     Listing,
+    ListingWithdrawal,
     MembershipFee,
     OrderPlaced,
     PriceQuote,
@@ -63,6 +64,7 @@ class Script:
     seqs: dict[str, int] = field(default_factory=dict)  # label -> seq, for the invariant tests
     quotes: dict[str, int] = field(default_factory=dict)  # listing -> seq of its latest quote
     buyers: dict[str, str] = field(default_factory=dict)  # contract -> buyer
+    members: dict[str, int] = field(default_factory=dict)  # buyer -> its membership's end (s)
     applications: int = 0
     orders: int = 0
 
@@ -92,7 +94,20 @@ class Script:
         return self.record("account.open", body, day, "op")
 
     def membership(self, account: str, fee: int, day: float = 0) -> int:
-        body = MembershipFee(account=account, fee_fen=fee, period_days=365)
+        """A year's membership from ``day``, or from the end of the last one (a renewal)."""
+        current = self.members.get(account)
+        start = round(day * DAY) if current is None else max(round(day * DAY), current)
+        until = start + 365 * DAY
+        body = MembershipFee(
+            account=account,
+            fee_fen=fee,
+            period_days=365,
+            valid_from=start,
+            valid_until=until,
+            renewal=current is not None,
+            expected_surplus_fen=fee,
+        )
+        self.members[account] = until
         return self.record("operation.membership", body, day, "op")
 
     def listing(self, listing: str, day: float, origin: str = "CN") -> int:
@@ -110,6 +125,16 @@ class Script:
             ingest_days_x1000=0,
         )
         return self.record("storage.listing", body, day, listing.split("/")[0])
+
+    def withdraw(self, listing: str, day: float, margin: int = 0, hosting: int = 100) -> int:
+        body = ListingWithdrawal(
+            listing=listing,
+            reason="unprofitable",
+            window_days=90,
+            margin_fen=margin,
+            hosting_fen=hosting,
+        )
+        return self.record("storage.withdrawal", body, day, listing.split("/")[0])
 
     def apply(self, application: str, listing: str, day: float) -> int:
         body = RightsApplication(application=application, listing=listing, rights=["holding"])
@@ -358,6 +383,12 @@ EXPECTED: dict[str, Any] = {
     "days_simulated": 20.0,
     "participants_by_role": {"buyer": 2, "provider": 2},
     "listings": 2,
+    "listings_withdrawn": 0,
+    "listings_active": 2,
+    "buyers_joined": 2,
+    "buyer_participation_rate": 1.0,
+    "memberships": 2,
+    "membership_renewals": 0,
     "rights_applications": 2,
     "rights_decisions": 2,
     "rights_approvals": 1,
@@ -409,6 +440,7 @@ EXPECTED: dict[str, Any] = {
     "fees_total_fen": 30_500,
     "buyer_surplus_fen": 50_000 + 20_000,
     "provider_surplus_fen": 75_000 + 75_000,
+    "provider_profit_fen": 75_000 + 75_000 - 500,  # less the hosting p1 paid
     "exchange_revenue_fen": 10_000,
     "total_surplus_fen": 230_000,  # Σ (value − cost) = 130k + 100k
     "provider_revenue_fen": {"p1": 190_000, "p2": 0},
@@ -497,6 +529,8 @@ def play(s: Script, ops: Sequence[tuple[Any, ...]], endowments: tuple[int, int])
     for account, endowment in (("p1", 0), ("p2", 0), ("b1", endowments[0]), ("b2", endowments[1])):
         s.open(account, endowment)
         live.open(account, endowment)
+    for buyer in ("b1", "b2"):
+        s.membership(buyer, 0)  # members from the start; "member" ops renew, with a fee
     s.listing(LISTING, 1)
     s.apply("A1", LISTING, 1)
     s.decide("A1", LISTING, 3)

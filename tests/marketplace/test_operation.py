@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from marketplace.config import FeeSchedule, OperationConfig
 from marketplace.distributions import Constant
 from marketplace.entries import MembershipFee, SettlementItem
+from marketplace.invariants import check_invariants
 from marketplace.state import Licence
 from tests.marketplace.setup import (
     DAY,
@@ -172,11 +173,47 @@ def test_buyers_pay_the_membership_fee_on_joining(tmp_path: Path) -> None:
     assert m.exchange.accounts.balance(m.provider.id) == 0
     assert m.exchange.accounts.balance("exchange") == 600_000
     fact = m.facts("operation.membership")[0]
-    assert fact.body == MembershipFee(account=m.buyer.id, fee_fen=300_000, period_days=365)
-    # A buyer who cannot cover the fee pays what it has.
+    assert fact.body == MembershipFee(
+        account=m.buyer.id,
+        fee_fen=300_000,
+        period_days=365,
+        valid_from=0,
+        valid_until=365 * DAY,
+        renewal=False,
+        expected_surplus_fen=0,
+    )
+    assert m.exchange.member_until(m.buyer.id) == 365 * DAY
+    # A buyer who cannot cover the fee does not join, and pays nothing.
     poor = market(tmp_path / "poor", exact_config(fees=fees), endowment_fen=100)
-    assert poor.exchange.accounts.balance(poor.buyer.id) == 0
-    assert poor.exchange.accounts.total() == poor.exchange.accounts.endowments
+    assert poor.exchange.accounts.balance(poor.buyer.id) == 100
+    assert poor.exchange.member_until(poor.buyer.id) is None
+    assert poor.facts("operation.membership") == []
+
+
+def test_a_renewal_starts_when_the_last_membership_ends(tmp_path: Path) -> None:
+    fees = FeeSchedule(membership_fee_fen=1_000, membership_period_days=30)
+    m = market(tmp_path, exact_config(fees=fees))
+    m.env.run(until=10)
+    assert m.exchange.join(m.buyer, expected_surplus_fen=5_000)
+    first, renewal = [
+        f.body for f in m.facts("operation.membership") if f.body.account == m.buyer.id
+    ]
+    assert (first.valid_from, first.valid_until, first.renewal) == (0, 30 * DAY, False)
+    assert (renewal.valid_from, renewal.valid_until, renewal.renewal) == (30 * DAY, 60 * DAY, True)
+    assert m.exchange.accounts.balance(m.buyer.id) == ENDOWMENT - 2_000
+
+
+def test_only_members_trade(tmp_path: Path) -> None:
+    m = market(tmp_path, join=False)
+    listing = m.offer()
+    ticket = m.run(m.exchange.trading.purchase(order(m.buyer, listing)))
+    assert ticket is None
+    [refusal] = m.facts("trade.rejected")
+    assert refusal.body.reason == "not-a-member"
+    assert m.facts("trade.contract") == []
+    m.exchange.join(m.buyer, expected_surplus_fen=0)
+    assert m.run(m.exchange.trading.purchase(order(m.buyer, listing))) is not None
+    assert len(m.facts("trade.contract")) == 1
 
 
 # -- money is conserved, and the ledger accounts for every fen ------------------------------
@@ -232,18 +269,32 @@ plans = st.lists(
     plan=plans,
     failure_bp=st.sampled_from([0, 5_000, 10_000]),
     membership_fen=st.sampled_from([0, 2_000]),
+    supplier_bp=st.sampled_from([0, 250, 2_500, 9_000]) | st.integers(0, 9_999),
+    hosting_fen=st.sampled_from([0, 50, 5_000]),
     endowment_fen=st.sampled_from([50_000, 3_000, 0]) | st.integers(0, 8_000),
     prices=st.lists(st.integers(1, 3_000), min_size=3, max_size=3),
+    withdraw_on=st.none() | st.floats(0, 15, allow_nan=False),
 )
 def test_money_is_conserved_whatever_happens(
     plan: list[Plan],
     failure_bp: int,
     membership_fen: int,
+    supplier_bp: int,
+    hosting_fen: int,
     endowment_fen: int,
     prices: list[int],
+    withdraw_on: float | None,
 ) -> None:
+    """Under any fee schedule, with refunds of failed deliveries, a withdrawal part-way and
+    buyers who cannot afford their membership: every fen is accounted for, and the ledger's
+    invariants (its two independent accounts of money among them) hold."""
     config = exact_config(
-        fees=FeeSchedule(membership_fee_fen=membership_fen, hosting_period_days=3),
+        fees=FeeSchedule(
+            membership_fee_fen=membership_fen,
+            supplier_fee_bp=supplier_bp,
+            hosting_fen_per_gb_day=hosting_fen,
+            hosting_period_days=3,
+        ),
         operation=operation(
             download_failure_bp=failure_bp, api_failure_bp=failure_bp, compute_failure_bp=failure_bp
         ),
@@ -270,9 +321,15 @@ def test_money_is_conserved_whatever_happens(
                 if round(m.env.now) % 3 == 0:
                     m.exchange.storage.bill_hosting()
 
+        def withdraw(day: float) -> Generator[simpy.Event]:
+            yield m.env.timeout(day)
+            m.exchange.storage.withdraw(m.provider, listings[0], 0, -1, 0)
+
         for step in plan:
             m.env.process(shop(*step))
         m.env.process(operate())
+        if withdraw_on is not None:
+            m.env.process(withdraw(withdraw_on))
         for day in range(1, 21):
             m.env.run(until=day)
             assert accounts.total() == accounts.endowments
@@ -285,4 +342,11 @@ def test_money_is_conserved_whatever_happens(
         assert fold_balances(m.facts()) == dict(accounts.snapshot())
         contracts = m.facts("trade.contract")
         assert all(f.body.listing != listings[2].listing for f in contracts)
+        if withdraw_on is not None:
+            [gone] = m.facts("storage.withdrawal")
+            assert all(
+                f.time < gone.time for f in contracts if f.body.listing == listings[0].listing
+            )
         m.ledger.close()
+        results = check_invariants(m.url)
+        assert all(r.ok for r in results), [r for r in results if not r.ok]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from marketplace.entries import PriceQuote
 from marketplace.errors import MarketError, UnknownMechanismError
+from marketplace.money import apply_bp, break_even_fen
 from marketplace.pricing import (
     MECHANISMS,
     CostPlus,
@@ -162,16 +163,19 @@ def test_a_quote_is_recorded_and_puts_the_listing_in_the_catalogue(tmp_path: Pat
 
     price = m.exchange.pricing.quote(m.provider, listing, CostPlus(markup_bp=2_500))
 
-    assert price == 2_500
+    # cost-plus marks up the break-even price: 2,000 grossed up by the 2.5 % supplier fee
+    break_even = break_even_fen(2_000, 250)
+    assert break_even == 2_051  # 2,051 - 51 fee = 2,000: the lowest such price
+    assert price == break_even + apply_bp(break_even, 2_500) == 2_564
     [offer] = m.exchange.offers("mobility")
-    assert (offer.listing, offer.price_fen, offer.certified) == (listing.listing, 2_500, False)
+    assert (offer.listing, offer.price_fen, offer.certified) == (listing.listing, price, False)
     [quote] = m.facts("pricing.quote")
     assert quote.body == PriceQuote(
         listing=listing.listing,
         mechanism="cost-plus",
-        price_fen=2_500,
+        price_fen=2_564,
         cost_fen=2_000,
-        reason="cost 2000 + 2500 bp markup",
+        reason="break-even 2051 + 2500 bp markup",
     )
     assert quote.signers == (m.provider.id,)
 

@@ -10,6 +10,7 @@ import pytest
 
 from ledger import audit
 from marketplace.authorship import market_rules
+from marketplace.money import break_even_fen
 from marketplace.pricing import DoubleAuction, SecondPrice
 from tests.marketplace.setup import DAY, Market, dataset, market, order
 
@@ -32,7 +33,9 @@ def test_a_second_price_round_sells_to_the_highest_bid_at_the_second(tmp_path: P
 
     [clearing] = m.facts("trade.clearing")
     assert [b.price_fen for b in clearing.body.bids] == [4_000, 2_500]
-    assert clearing.body.reserve_fen == 1_000 and clearing.body.price_fen == 2_500
+    # the reserve is the seller's break-even: its cost grossed up by the 2.5 % supplier fee
+    assert clearing.body.reserve_fen == break_even_fen(1_000, 250) == 1_026
+    assert clearing.body.price_fen == 2_500
     [contract] = m.facts("trade.contract")
     assert (contract.body.buyer, contract.body.price_fen) == (m.buyer.id, 2_500)
     assert contract.body.rule.startswith("second price")
@@ -53,7 +56,7 @@ def test_a_bid_below_the_reserve_wins_nothing_and_a_lone_bid_pays_the_reserve(
     m.env.process(m.exchange.trading.purchase(order(m.buyer2, listing, price_fen=5_000)))
     m.env.run(until=2)
     [contract] = m.facts("trade.contract")
-    assert (contract.body.buyer, contract.body.price_fen) == (m.buyer2.id, 3_000)
+    assert (contract.body.buyer, contract.body.price_fen) == (m.buyer2.id, 3_077)  # break-even
     assert contract.body.rule == "reserve"
     report = verify(m)
     assert report.ok, report.summary()

@@ -1,4 +1,4 @@
-"""Rights assessors: take applications from the queue, review, decide."""
+"""Rights assessors: each reviews for its specialty, taking applications from that step's queue."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ class Assessor(Participant[AssessorPopulation]):
     strategy: ReviewStrategy
 
     def review_applications(self) -> Generator[simpy.Event, Any, None]:
-        """Process: one application at a time, forever."""
+        """Process: one application at a time, forever; the registry decides once every step
+        has passed (or one has failed)."""
         env, rights = self.exchange.env, self.exchange.rights
         while True:
-            application: Application = yield rights.next_application()
+            application: Application = yield rights.next_application(self.spec.specialty)
             days = self.spec.review_days.sample(self.rng)
             yield env.timeout(days)
             dataset = application.listing.spec
@@ -33,4 +34,4 @@ class Assessor(Participant[AssessorPopulation]):
                 draw=float(self.rng.random()),
             )
             decision = self.strategy.decide(seen)
-            rights.decide(self.identity, application, decision.approved, decision.reasons, days)
+            rights.review(self.identity, application, decision.approved, decision.reasons, days)

@@ -30,6 +30,7 @@ from marketplace.distributions import (
     UniformInt,
     within,
 )
+from marketplace.entries import Specialty
 from marketplace.entries_crossborder import Purpose, Safeguard, UsCategory, UsTransaction
 from marketplace.errors import MarketError
 from marketplace.pricing import MECHANISMS, make_mechanism
@@ -311,6 +312,9 @@ class AssessorPopulation(_Population):
     strategy: str = "quality-logistic"
     endowment_fen: Fen = 0
     review_days: Days = LogNormal(median=2.0, sigma=0.5)
+    #: The review step it serves (``exchange.rights.steps``): a pool is the assessors of one
+    #: specialty, its capacity their count.
+    specialty: Specialty = "compliance"
 
 
 class RegulatorPopulation(_Population):

@@ -15,6 +15,7 @@ from agents.participant import Participant
 from agents.populations import ProviderPopulation
 from agents.strategies import PriceObservation, PricingStrategy, make_strategy
 from ledger import Identity
+from marketplace.entries import WithdrawalReason
 from marketplace.entries_crossborder import ExporterFacts, UsCategory
 from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
@@ -207,13 +208,32 @@ class Provider(Participant[ProviderPopulation]):
         )
         hosting = exchange.storage.hosting_cost_fen(listing, now - start.at)
         if margin < hosting:
-            window = round((now - start.at) / 86_400)
-            exchange.storage.withdraw(self.identity, listing, window, margin, hosting)
+            self.withdraw(listing, round((now - start.at) / 86_400), margin, hosting)
             return False
         self._window[listing.listing] = _Window(
             now, listing.sales, listing.revenue_fen, listing.fees_fen
         )
         return True
+
+    def withdraw(
+        self,
+        listing: ListingState,
+        window_days: int,
+        margin_fen: int,
+        hosting_fen: int,
+        reason: WithdrawalReason = "unprofitable",
+    ) -> None:
+        """Take ``listing`` off the market, and give up the certificates still in force over
+        it (a cancellation registration for each)."""
+        exchange = self.exchange
+        exchange.storage.withdraw(
+            self.identity, listing, window_days, margin_fen, hosting_fen, reason
+        )
+        now = exchange.now_s()
+        for right in sorted(listing.certificates):
+            certificate = listing.certificates[right]
+            if certificate.valid_at(now):
+                exchange.rights.cancel(self.identity, certificate, "listing withdrawn")
 
     def reprice(self) -> Generator[simpy.Event, Any, None]:
         """Process: every review period, withdraw listings that do not pay their way, reprice
@@ -225,12 +245,18 @@ class Provider(Participant[ProviderPopulation]):
             yield env.timeout(period)
             horizon = self.exchange.now_s() + round((period + RENEWAL_LEAD_DAYS) * 86_400)
             for listing in self.listings:
-                if listing.withdrawn_at is not None or not self.pays_its_way(listing):
+                if listing.withdrawn_at is not None:
+                    continue
+                if listing.certificate is not None and listing.certificate.status == "revoked":
+                    self.withdraw(listing, 0, 0, 0, "rights-revoked")
+                    continue
+                if not self.pays_its_way(listing):
                     continue
                 self.price(listing, days_since_last=period)
                 certificate = listing.certificate
                 if (
                     certificate is not None
+                    and certificate.status == "valid"
                     and certificate.valid_until <= horizon
                     and not listing.application_pending
                 ):

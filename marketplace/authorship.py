@@ -14,11 +14,10 @@ against its model, then:
 ``storage.withdrawal``     signed by the listing's provider alone, once; an ``unprofitable``
                            one shows a margin below the hosting it cost
 ``storage.hosting``        every account charged is an open provider account
-``rights.application``     signed by the provider of an existing listing; one id, once
-``rights.decision``        decides a pending application for its listing; an approval issues a
-                           new certificate with ``valid_from <= valid_until``
+``rights.*``               registration: see :mod:`marketplace.authorship_rights`
 ``pricing.quote``, ``trade.*``  prices and trades: see :mod:`marketplace.authorship_trade`
-``trade.contract``         also: its listing is not withdrawn, its buyer a member now
+``trade.contract``         also: its listing is not withdrawn, its certificate still in force
+                           (not revoked, cancelled or superseded), its buyer a member now
 ``trade.unmet``            signed by its buyer alone
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
 ``crossborder.application`` filed by the exporter (with the recipient for a contract between
@@ -38,13 +37,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from marketplace import entries as vocab
+from marketplace.authorship_rights import RightsRules
 from marketplace.authorship_trade import TradeRules
 from marketplace.entries import AUTHORIZATION, check_body
 
 __all__ = ["MarketRules", "market_rules"]
 
 
-class MarketRules(TradeRules):
+class MarketRules(TradeRules, RightsRules):
     """A fresh checker per audit: it remembers what the log has established so far."""
 
     def __init__(self) -> None:
@@ -54,9 +54,7 @@ class MarketRules(TradeRules):
         self.withdrawn: dict[str, int] = {}  # listing -> seq of its withdrawal
         self.members: dict[str, list[tuple[int, int]]] = {}  # buyer -> its membership periods
         self.categories: dict[str, str] = {}  # listing -> its category
-        self.applications: dict[str, str] = {}  # pending application -> listing
-        self.decided: set[str] = set()
-        self.certificates: dict[str, str] = {}  # certificate -> listing
+        self._init_rights()
         self.contracts: set[str] = set()
         self._init_trade()
         self.settled: set[str] = set()
@@ -160,37 +158,12 @@ class MarketRules(TradeRules):
             return f"listing {body.listing!r} is withdrawn twice"
         if body.reason == "unprofitable" and body.margin_fen >= body.hosting_fen:
             return "withdrawn as unprofitable, but its margin covers its hosting"
+        if body.reason == "rights-revoked" and not any(
+            held.listing == body.listing and held.status == "revoked"
+            for held in self.issued.values()
+        ):
+            return "withdrawn as revoked, but no certificate of it was revoked"
         self.withdrawn[body.listing] = seq
-        return None
-
-    def _rights_application(
-        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsApplication
-    ) -> str | None:
-        problem = self._own_listing(body.listing, actor, signers)
-        if problem is not None:
-            return problem
-        if body.application in self.applications or body.application in self.decided:
-            return f"application {body.application!r} is made twice"
-        self.applications[body.application] = body.listing
-        return None
-
-    def _rights_decision(
-        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CertificateDecision
-    ) -> str | None:
-        listing = self.applications.pop(body.application, None)
-        if listing is None:
-            return f"decides application {body.application!r}, which is not pending"
-        self.decided.add(body.application)
-        if listing != body.listing:
-            return f"application {body.application!r} is for {listing}, not {body.listing}"
-        if body.approved != (body.certificate is not None):
-            return "an approval issues a certificate, a rejection none"
-        if body.valid_until < body.valid_from:
-            return "the certificate ends before it begins"
-        if body.certificate is not None:
-            if body.certificate in self.certificates:
-                return f"certificate {body.certificate!r} is issued twice"
-            self.certificates[body.certificate] = body.listing
         return None
 
     def _trade_unmet(
@@ -238,6 +211,8 @@ class MarketRules(TradeRules):
             return f"buyer {body.buyer} is not a member of the exchange at {self.time} s"
         if self.certificates.get(body.certificate) != body.listing:
             return f"certificate {body.certificate!r} was not issued for {body.listing}"
+        if not self.in_force(body.certificate):
+            return f"certificate {body.certificate!r} is no longer in force"
         if self.quotes.get(body.quote_seq) != body.listing:
             return f"seq {body.quote_seq} is not a quote of {body.listing}"
         if body.contract in self.contracts:

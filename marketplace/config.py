@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from marketplace.distributions import Constant, Distribution, Exponential, LogNormal, within
+from marketplace.entries import Specialty
 from marketplace.entries_crossborder import Route
 
 __all__ = [
@@ -67,10 +68,39 @@ class StorageConfig(_Config):
     ingest_days: Days = LogNormal(median=0.5, sigma=0.6)
 
 
+def _compliance_only() -> list[Specialty]:
+    return ["compliance"]
+
+
 class RightsConfig(_Config):
-    """Rights confirmation: certificates are valid for a fixed term."""
+    """Rights registration as exchanges run it: review steps by specialist assessor pools, a
+    public notice open to objections, arbitration of disputes, certificates for a fixed term.
+
+    ``steps`` are the specialties every application is reviewed by, in order; each step is a
+    queue served by the assessors of that specialty (their count is the step's capacity, their
+    ``review_days`` its service time). ``notice_days`` is the public-notice window (0: none).
+    ``objection_bp`` is the chance that a third party objects to an application under notice;
+    ``claim_bp`` that one later claims rights over an issued certificate, after an exponential
+    wait of mean ``claim_after_days``. A dispute goes to arbitration (``arbitration_days``)
+    and is upheld with chance ``upheld_bp``: the application is refused, or the certificate
+    revoked.
+    """
 
     certificate_valid_days: WholeDays = 365
+    steps: list[Specialty] = Field(default_factory=_compliance_only, min_length=1)
+    notice_days: float = Field(default=0.0, ge=0, le=MAX_DAYS)
+    objection_bp: BasisPoints = 0
+    claim_bp: BasisPoints = 0
+    claim_after_days: float = Field(default=180.0, gt=0, le=MAX_DAYS)
+    arbitration_days: Days = LogNormal(median=20.0, sigma=0.5)
+    upheld_bp: BasisPoints = 3_000
+
+    @field_validator("steps")
+    @classmethod
+    def _once_each(cls, steps: list[Specialty]) -> list[Specialty]:
+        if len(set(steps)) != len(steps):
+            raise ValueError(f"each specialty reviews once: {steps}")
+        return steps
 
 
 class TradingConfig(_Config):

@@ -52,12 +52,14 @@ __all__ = [
     "BidTerms",
     "CalendarSet",
     "CertificateDecision",
+    "CertificateEnded",
     "Classification",
     "ClearanceApplication",
     "ClearanceDecision",
     "Contract",
     "ExporterFacts",
     "HostingCharge",
+    "IssuedCertificate",
     "Licence",
     "Listing",
     "ListingWithdrawal",
@@ -66,10 +68,17 @@ __all__ = [
     "OrderCancelled",
     "OrderPlaced",
     "PriceQuote",
+    "Registration",
     "RequirementTerms",
     "RightsApplication",
+    "RightsArbitration",
+    "RightsNotice",
+    "RightsObjection",
+    "RightsRefusal",
+    "RightsReview",
     "Settlement",
     "SettlementItem",
+    "Specialty",
     "TradeRejected",
     "TransferTerms",
     "check_body",
@@ -153,30 +162,96 @@ class HostingCharge(_Body):
     charges: dict[str, NonNegative]  # provider account -> fen
 
 
+WithdrawalReason = Literal["unprofitable", "rights-revoked"]
+
+
 class ListingWithdrawal(_Body):
     """Storage: a provider takes a listing off the market. The record stays (nothing on the
     ledger is ever deleted); the listing leaves the catalogue, its hosting stops and no new
     trade of it may be signed. ``unprofitable``: over the last ``window_days`` its sales left
     ``margin_fen`` after the supplier fee and the unit cost, less than the ``hosting_fen`` it
-    cost to host."""
+    cost to host; ``rights-revoked``: the registry revoked its certificate."""
 
     listing: str
-    reason: Literal["unprofitable"]
+    reason: WithdrawalReason
     window_days: NonNegative
     margin_fen: int
     hosting_fen: NonNegative
 
 
+Specialty = Literal["compliance", "legal", "quality"]
+Registration = Literal["first", "change"]
+
+
 class RightsApplication(_Body):
-    """Rights: a provider applies for confirmation of the three rights over a listing."""
+    """Rights: a provider applies for confirmation of the three rights over a listing: a
+    ``first`` registration, or a ``change`` of the certificates it holds (a renewal of their
+    term), which supersede the ones named in ``replaces`` once approved."""
 
     application: str
     listing: str
     rights: list[str]
+    registration: Registration = "first"
+    replaces: list[str] = Field(default_factory=list)
+
+
+class RightsReview(_Body):
+    """Rights: one specialty's assessment of an application (compliance, legal, quality: the
+    review step of registration), signed by the assessor who made it."""
+
+    application: str
+    specialty: Specialty
+    passed: bool
+    reasons: list[str]
+    review_days_x1000: NonNegative
+
+
+class RightsNotice(_Body):
+    """Rights: the registry publishes an application that passed review, for objections, from
+    ``notice_from`` until ``notice_until`` (the public-notice step)."""
+
+    application: str
+    listing: str
+    notice_from: NonNegative
+    notice_until: NonNegative
+
+
+class RightsObjection(_Body):
+    """Rights: a third party claims rights over the data of an application under notice, or of
+    a certificate already issued (``certificate``); a dispute opens, for arbitration."""
+
+    dispute: str
+    application: str | None
+    certificate: str | None
+    objector: str
+    grounds: str
+
+
+class RightsArbitration(_Body):
+    """Rights: the exchange's dispute resolution rules on a dispute: an ``upheld`` objection
+    refuses the application, or revokes the certificate it named."""
+
+    dispute: str
+    upheld: bool
+    days_x1000: NonNegative
+
+
+class IssuedCertificate(_Body):
+    """One right's certificate: who holds it, for how long, and the certificates it derives
+    from (the ones a change supersedes: its provenance)."""
+
+    certificate: str
+    right: str
+    holder: str
+    valid_from: NonNegative
+    valid_until: NonNegative
+    parents: list[str]
 
 
 class CertificateDecision(_Body):
-    """Rights: an assessor's decision. An approval is the signed certificate of the three rights."""
+    """Rights: the registry's decision on an application, once every review step is done and
+    its notice has passed without an upheld objection. An approval issues one certificate per
+    right (``certificates``); ``certificate`` names the product-operation one, which trades."""
 
     application: str
     listing: str
@@ -187,6 +262,29 @@ class CertificateDecision(_Body):
     valid_until: NonNegative
     review_days_x1000: NonNegative
     reasons: list[str]
+    certificates: list[IssuedCertificate] = Field(default_factory=list)
+
+
+class CertificateEnded(_Body):
+    """Rights: a certificate ends before its term. ``revocation``: the registry revokes it (an
+    upheld dispute); ``cancellation``: its holder gives it up (a listing withdrawn). Either stops
+    new trades and deliveries under it."""
+
+    certificate: str
+    listing: str
+    reason: str
+    dispute: str | None = None
+
+
+class RightsRefusal(_Body):
+    """Rights: the registry refuses a registration act the certificate's state does not allow
+    (renewing a revoked certificate, cancelling one already ended...), and says why."""
+
+    action: Literal["revoke", "cancel", "renew"]
+    certificate: str
+    listing: str
+    state: str
+    reason: str
 
 
 class PriceQuote(_Body):
@@ -353,6 +451,7 @@ class TradeRejected(_Body):
     reason: Literal[
         "no-certificate",
         "certificate-expired",
+        "certificate-ended",
         "insufficient-funds",
         "forbidden",
         "needs-information",
@@ -400,7 +499,14 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "storage.hosting": HostingCharge,
     "storage.withdrawal": ListingWithdrawal,
     "rights.application": RightsApplication,
+    "rights.review": RightsReview,
+    "rights.notice": RightsNotice,
+    "rights.objection": RightsObjection,
+    "rights.arbitration": RightsArbitration,
     "rights.decision": CertificateDecision,
+    "rights.revocation": CertificateEnded,
+    "rights.cancellation": CertificateEnded,
+    "rights.refusal": RightsRefusal,
     "pricing.quote": PriceQuote,
     "trade.order": OrderPlaced,
     "trade.ask": AskPlaced,
@@ -418,6 +524,11 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
 AUTHORIZATION: dict[str, list[str]] = {
     "operator": [
         "operation.calendar",
+        "rights.notice",
+        "rights.arbitration",
+        "rights.decision",
+        "rights.revocation",
+        "rights.refusal",
         "account.open",
         "operation.membership",
         "storage.hosting",
@@ -432,6 +543,8 @@ AUTHORIZATION: dict[str, list[str]] = {
         "storage.listing",
         "storage.withdrawal",
         "rights.application",
+        "rights.objection",
+        "rights.cancellation",
         "pricing.quote",
         "trade.ask",
         "trade.cancel",
@@ -447,7 +560,7 @@ AUTHORIZATION: dict[str, list[str]] = {
         "crossborder.application",
         "crossborder.decision",
     ],
-    "assessor": ["rights.decision"],
+    "assessor": ["rights.review"],
     "regulator": ["crossborder.decision"],
     "certifier": ["crossborder.decision"],
 }

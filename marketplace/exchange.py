@@ -79,7 +79,7 @@ class Exchange:
         self._offer_slot: dict[str, int] = {}
         self._refresh_at: dict[str, int] = {}
         self.storage = Storage(self, config.storage, config.fees, streams["storage"])
-        self.rights = Rights(self, config.rights)
+        self.rights = Rights(self, config.rights, streams.get("rights"))
         self.pricing = Pricing(self)
         #: The exchange's published reference prices, from comparable past contracts.
         self.reference = ReferencePrices()

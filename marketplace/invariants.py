@@ -55,8 +55,9 @@ SAME_ROOT = "same-seed-same-root"
 #: What the money invariant adds when the run's live balances were compared too (only the run
 #: itself can: ``dxsim check``, re-deriving from the ledger alone, compares without it).
 LIVE_BALANCES_NOTE = "; live balances match"
-#: Not in the vocabulary yet; when it appears, a body naming ``certificate`` revokes it.
+#: The kinds that end a certificate before its term (a body naming ``certificate``).
 REVOCATION_KIND = "rights.revocation"
+ENDING_KINDS = frozenset({REVOCATION_KIND, "rights.cancellation"})
 
 
 @dataclass(frozen=True)
@@ -169,12 +170,18 @@ class _Certificate:
 
 
 class _CertificateCheck:
-    """No trade of a dataset without a valid three-rights certificate at trade time (§6.3)."""
+    """No trade without a valid three-rights certificate at trade time (§6.3), and no delivery
+    under an ended one: data moves only while the listing holds a product-operation certificate
+    in force, and no delivery completes after the contract's certificate was revoked or
+    cancelled."""
 
     def __init__(self) -> None:
         self.issued: dict[str, _Certificate] = {}
-        self.revoked: dict[str, int] = {}  # certificate -> seq of its revocation
+        self.by_listing: dict[str, list[str]] = {}  # listing -> its trading certificates
+        self.revoked: dict[str, tuple[int, int]] = {}  # certificate -> seq, time it ended
+        self.under: dict[str, str] = {}  # contract -> the certificate it was signed under
         self.contracts = 0
+        self.deliveries = 0
         self.offences = _Offences()
 
     def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
@@ -184,16 +191,27 @@ class _CertificateCheck:
                 self.issued[decision.certificate] = _Certificate(
                     decision.listing, decision.valid_from, decision.valid_until, seq
                 )
-        elif kind == REVOCATION_KIND:
+                self.by_listing.setdefault(decision.listing, []).append(decision.certificate)
+        elif kind in ENDING_KINDS:
             certificate = body.get("certificate")
             if isinstance(certificate, str):
-                self.revoked.setdefault(certificate, seq)
+                self.revoked.setdefault(certificate, (seq, time))
         elif kind == "trade.contract":
             contract = Contract.model_validate(body)
             self.contracts += 1
+            self.under[contract.contract] = contract.certificate
             problem = self._problem(contract, time)
             if problem is not None:
                 self.offences.add(f"seq {seq} contract {contract.contract}: {problem}")
+        elif kind == "operation.settlement":
+            for item in Settlement.model_validate(body).items:
+                if item.outcome == "delivered" and item.contract in self.under:
+                    self.deliveries += 1
+                    problem = self._delivery_problem(
+                        item.contract, item.moved_at, item.delivered_at
+                    )
+                    if problem is not None:
+                        self.offences.add(f"seq {seq} contract {item.contract}: {problem}")
 
     def _problem(self, contract: Contract, time: int) -> str | None:
         name = contract.certificate
@@ -211,7 +229,28 @@ class _CertificateCheck:
                 f"[{certificate.valid_from}, {certificate.valid_until}) s"
             )
         if name in self.revoked:
-            return f"certificate {name} was revoked at seq {self.revoked[name]}"
+            return f"certificate {name} was revoked at seq {self.revoked[name][0]}"
+        return None
+
+    def _delivery_problem(self, contract: str, moved_at: int, delivered_at: int) -> str | None:
+        name = self.under[contract]
+        ended = self.revoked.get(name)
+        if ended is not None and ended[1] <= delivered_at:
+            return f"delivered at {delivered_at} s, after certificate {name} ended (seq {ended[0]})"
+        certificate = self.issued.get(name)
+        if certificate is None:
+            return None  # the contract check has named it
+        in_force = [
+            self.issued[c]
+            for c in self.by_listing.get(certificate.listing, ())
+            if self.issued[c].valid_from <= moved_at < self.issued[c].valid_until
+            and (c not in self.revoked or self.revoked[c][1] > moved_at)
+        ]
+        if not in_force:
+            return (
+                f"data moved at {moved_at} s while {certificate.listing} held no "
+                "product-operation certificate in force"
+            )
         return None
 
 
@@ -376,8 +415,11 @@ class _Scan:
         return offences.result(MONEY, passed)
 
     def certified(self) -> InvariantResult:
-        count = self.certificates.contracts
-        passed = f"{count} contracts, each under a valid certificate for its listing"
+        count, deliveries = self.certificates.contracts, self.certificates.deliveries
+        passed = (
+            f"{count} contracts, each under a valid certificate for its listing; {deliveries} "
+            "deliveries, none under a certificate that had ended"
+        )
         return self._unreadable(CERTIFIED) or self.certificates.offences.result(CERTIFIED, passed)
 
     def crossborder(self) -> InvariantResult:

@@ -103,6 +103,11 @@ class Metrics:
     memberships: int  # membership periods paid for (first ones and renewals)
     membership_renewals: int
     rights_applications: int
+    #: Registration acts by kind: ``first`` and ``change`` applications, ``notice``,
+    #: ``objection``, ``upheld`` disputes, ``revocation``, ``cancellation``, ``refusal``.
+    rights_events: dict[str, int]
+    rights_reviews_by_specialty: dict[str, int]
+    rights_reviews_failed_by_specialty: dict[str, int]
     rights_decisions: int
     rights_approvals: int
     rights_rejections: int
@@ -278,7 +283,32 @@ class LedgerFold:
 
     def _on_rights_application(self, time: int, actor: str, body: vocab.RightsApplication) -> None:
         self.count["rights"]["applications"] += 1
+        self.count["rights_events"][body.registration] += 1
         self.pending[body.application] = time
+
+    def _on_rights_review(self, time: int, actor: str, body: vocab.RightsReview) -> None:
+        self.count["reviews"][body.specialty] += 1
+        if not body.passed:
+            self.count["reviews_failed"][body.specialty] += 1
+
+    def _on_rights_notice(self, time: int, actor: str, body: vocab.RightsNotice) -> None:
+        self.count["rights_events"]["notice"] += 1
+
+    def _on_rights_objection(self, time: int, actor: str, body: vocab.RightsObjection) -> None:
+        self.count["rights_events"]["objection"] += 1
+
+    def _on_rights_arbitration(self, time: int, actor: str, body: vocab.RightsArbitration) -> None:
+        if body.upheld:
+            self.count["rights_events"]["upheld"] += 1
+
+    def _on_rights_revocation(self, time: int, actor: str, body: vocab.CertificateEnded) -> None:
+        self.count["rights_events"]["revocation"] += 1
+
+    def _on_rights_cancellation(self, time: int, actor: str, body: vocab.CertificateEnded) -> None:
+        self.count["rights_events"]["cancellation"] += 1
+
+    def _on_rights_refusal(self, time: int, actor: str, body: vocab.RightsRefusal) -> None:
+        self.count["rights_events"]["refusal"] += 1
 
     def _on_rights_decision(self, time: int, actor: str, body: vocab.CertificateDecision) -> None:
         self.count["rights"]["approvals" if body.approved else "rejections"] += 1
@@ -381,6 +411,9 @@ class LedgerFold:
             memberships=sum(count["membership"].values()),
             membership_renewals=count["membership"]["renewals"],
             rights_applications=rights["applications"],
+            rights_events=_sorted(count["rights_events"]),
+            rights_reviews_by_specialty=_sorted(count["reviews"]),
+            rights_reviews_failed_by_specialty=_sorted(count["reviews_failed"]),
             rights_decisions=decisions,
             rights_approvals=rights["approvals"],
             rights_rejections=rights["rejections"],

@@ -8,7 +8,8 @@ fail. A delivery abroad of personal information is recorded in the exchange's ex
 later transfers of the same exporter count its people. Settlement runs in cycles, as clearing
 does: every finished delivery since the last cycle is settled in one operator-signed entry — the
 provider is paid the price less the supplier fee, the exchange keeps the fee; a failed delivery
-or a cancelled contract is refunded to the buyer in full.
+or a cancelled contract is refunded to the buyer in full. A delivery under a certificate revoked
+or cancelled before it completes is cancelled and refunded: no data moves under an ended right.
 """
 
 from __future__ import annotations
@@ -79,11 +80,30 @@ class Operation:
             if not cleared:
                 self._finish(contract, "cancelled")
                 return
+        if self._stopped(contract, before_moving=True):
+            self._finish(contract, "cancelled")
+            return
         contract.moved_at = exchange.now_s()
         draws = self.rng.random()
         yield env.timeout(self.delivery_days(contract))
         failed = draws * 10_000 < self._failure_bp[contract.licence]
+        if self._stopped(contract, before_moving=False):  # ended while the data moved
+            self._finish(contract, "cancelled")
+            return
         self._finish(contract, "failed" if failed else "delivered")
+
+    def _stopped(self, contract: ContractState, *, before_moving: bool) -> bool:
+        """No data moves, and no delivery completes, under a certificate that was revoked or
+        cancelled; nor does data start to move unless the listing holds a certificate in force
+        (the contract's own, or the renewal that superseded it)."""
+        certificate = contract.certificate
+        if certificate is None:
+            return False
+        if certificate.status in ("revoked", "cancelled"):
+            return True
+        current = contract.listing.certificate  # a renewal may have superseded the contract's
+        now = self.exchange.now_s()
+        return before_moving and (current is None or not current.valid_at(now))
 
     def _finish(self, contract: ContractState, outcome: Ended) -> None:
         exchange = self.exchange

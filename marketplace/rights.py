@@ -1,26 +1,55 @@
-"""Stage 2, rights confirmation: applications, review by assessors, certificates.
+"""Stage 2, rights registration: the three data rights, reviewed, published and certified.
 
-A provider applies for confirmation of the three data rights over a listing — resource holding,
+A provider applies for registration of the three data rights over a listing — resource holding,
 processing and use, product operation ("Data 20 Articles": Opinions of the CPC Central Committee
 and the State Council on Building a Data Basic System to Better Give Play to the Role of Data
-Elements, Dec 2022, Art. 3–5). Applications wait in a queue; assessors take them one at a time,
-review them and decide. An approval is the assessor's signed certificate with a validity term; no
-valid certificate, no trade (enforced in :mod:`marketplace.trading`).
+Elements, Dec 2022, Art. 3-5). The flow follows the steps exchanges publish (Shandong: evidence
+filing, application, review, public notice, certificate; the National Data Administration's
+draft Data Property Rights Registration Work Guidelines, 3 April 2026, set out the same procedure
+and registration types nationally):
+
+1. the application (its evidence filed with it) enters the first review step's queue;
+2. each step (``RightsConfig.steps``: compliance, legal, quality) is a queue served by the
+   assessors of that specialty; a failed step refuses the application;
+3. the registry publishes the application for ``notice_days``; a third party may object, and
+   the dispute goes to arbitration; an upheld objection refuses the application;
+4. the registry decides and issues one certificate per right, each with its holder, term and
+   parents (a change registration supersedes the certificates it replaces).
+
+Issued certificates may later be disputed (a claim, arbitrated the same way: upheld revokes
+them), or cancelled by their holder. A revoked or cancelled certificate stops listing, new trades
+and deliveries under it. Acts the certificate's state forbids are refused and recorded
+(:mod:`marketplace.rights_states`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 from simpy.resources.store import StoreGet
 
 from ledger import Identity
 from marketplace.config import RightsConfig
-from marketplace.entries import RIGHTS, CertificateDecision, RightsApplication
+from marketplace.entries import (
+    RIGHTS,
+    CertificateDecision,
+    CertificateEnded,
+    IssuedCertificate,
+    Registration,
+    RightsApplication,
+    RightsArbitration,
+    RightsNotice,
+    RightsObjection,
+    RightsRefusal,
+    RightsReview,
+    Specialty,
+)
 from marketplace.errors import MarketError
+from marketplace.rights_states import Action, refusal
 from marketplace.state import CertificateState, ListingState
 
 if TYPE_CHECKING:
@@ -28,83 +57,313 @@ if TYPE_CHECKING:
 
 __all__ = ["Application", "Rights"]
 
+SECONDS_PER_DAY = 86_400
+#: Certificate ids end in the right they certify.
+_SUFFIX = {"holding": "H", "processing-use": "P", "product-operation": "O"}
+TRADING_RIGHT = "product-operation"
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Application:
-    """An application in the review queue; ``decided`` fires with the certificate or None."""
+    """An application on its way through review; ``decided`` fires with the product-operation
+    certificate, or None when it is refused."""
 
     application: str
     listing: ListingState
     applied_at: int
     decided: simpy.Event
+    registration: Registration = "first"
+    replaces: tuple[str, ...] = ()
+    step: int = 0
+    review_days: float = 0.0
+    reasons: list[str] = field(default_factory=list)
 
 
 class Rights:
-    def __init__(self, exchange: Exchange, config: RightsConfig) -> None:
+    def __init__(
+        self, exchange: Exchange, config: RightsConfig, rng: np.random.Generator | None = None
+    ) -> None:
         self.exchange = exchange
         self.config = config
-        self.queue: simpy.Store = simpy.Store(exchange.env)
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.queues: dict[Specialty, simpy.Store] = {
+            step: simpy.Store(exchange.env) for step in config.steps
+        }
+        self.certificates: dict[str, CertificateState] = {}
         self._applications = 0
+        self._disputes = 0
 
+    # -- applying -------------------------------------------------------------------------
     def apply(self, provider: Identity, listing: ListingState) -> simpy.Event:
-        """Record the application and queue it; returns the event of its decision."""
+        """Record the application and queue it for its first review; returns the event of its
+        decision. A listing that holds certificates applies to change them (a renewal); one
+        whose certificates were revoked or cancelled is refused, and the refusal recorded."""
         if listing.provider != provider.id:
             raise MarketError(f"{provider.id} cannot apply for rights over {listing.listing}")
+        decided = self.exchange.env.event()
+        held = sorted(listing.certificates.values(), key=lambda c: c.certificate)
+        now = self.exchange.now_s()
+        for certificate in held:
+            if self._refused(certificate, "renew", now):
+                decided.succeed(None)
+                return decided
+        registration: Registration = "change" if held else "first"
         self._applications += 1
         application_id = f"A{self._applications:06d}"
+        replaces = tuple(c.certificate for c in held)
         body = RightsApplication(
-            application=application_id, listing=listing.listing, rights=list(RIGHTS)
+            application=application_id,
+            listing=listing.listing,
+            rights=list(RIGHTS),
+            registration=registration,
+            replaces=list(replaces),
         )
         entry = self.exchange.record("rights.application", body, [provider])
         listing.application_pending = True
-        decided = self.exchange.env.event()
-        self.queue.put(Application(application_id, listing, entry.time, decided))
+        application = Application(
+            application_id, listing, entry.time, decided, registration, replaces
+        )
+        self.queues[self.config.steps[0]].put(application)
         return decided
 
-    def next_application(self) -> StoreGet:
-        """For assessors: the event of the next application in the queue (FIFO)."""
-        return self.queue.get()
+    def next_application(self, specialty: Specialty | None = None) -> StoreGet:
+        """For assessors of ``specialty`` (the first step's by default): the event of the next
+        application waiting for that review (first come, first served)."""
+        return self.queues[specialty or self.config.steps[0]].get()
 
     @property
     def backlog(self) -> int:
-        return len(self.queue.items)
+        """Applications waiting for a review, over every step."""
+        return sum(len(queue.items) for queue in self.queues.values())
 
-    def decide(
+    def backlog_of(self, specialty: Specialty) -> int:
+        return len(self.queues[specialty].items)
+
+    # -- review, notice, decision ----------------------------------------------------------
+    def review(
         self,
         assessor: Identity,
         application: Application,
-        approved: bool,
+        passed: bool,
         reasons: Sequence[str],
         review_days: float,
-    ) -> CertificateState | None:
-        """Record the assessor's decision; an approval issues and signs the certificate."""
+    ) -> None:
+        """Record one step's review. A failed step refuses the application; a passed one sends
+        it to the next step, or to public notice after the last."""
         if application.decided.triggered:
             raise MarketError(f"application {application.application} is already decided")
-        now = self.exchange.now_s()
+        step = self.config.steps[application.step]
+        body = RightsReview(
+            application=application.application,
+            specialty=step,
+            passed=passed,
+            reasons=list(reasons),
+            review_days_x1000=round(review_days * 1000),
+        )
+        self.exchange.record("rights.review", body, [assessor])
+        application.review_days += review_days
+        application.reasons += [f"{step}: {reason}" for reason in reasons]
+        if not passed:
+            self._decide(application, approved=False)
+            return
+        application.step += 1
+        if application.step < len(self.config.steps):
+            self.queues[self.config.steps[application.step]].put(application)
+        elif self.config.notice_days > 0:
+            self.exchange.env.process(self._publish(application))
+        else:
+            self._decide(application, approved=True)
+
+    def _publish(self, application: Application) -> Generator[simpy.Event, Any, None]:
+        """Process: the public notice, an objection if a third party raises one, its
+        arbitration, then the decision once the notice is over."""
+        exchange, config = self.exchange, self.config
+        start = exchange.now_s()
+        until = start + round(config.notice_days * SECONDS_PER_DAY)
+        body = RightsNotice(
+            application=application.application,
+            listing=application.listing.listing,
+            notice_from=start,
+            notice_until=until,
+        )
+        exchange.record("rights.notice", body, [exchange.operator])
+        objects = self.rng.random() * 10_000 < config.objection_bp
+        at = float(self.rng.random()) * config.notice_days
+        if objects:
+            yield exchange.env.timeout(at)
+            upheld = yield exchange.env.process(
+                self._dispute(application.listing, application.application, None)
+            )
+            if upheld:
+                application.reasons.append("an objection to the notice was upheld")
+                self._decide(application, approved=False)
+                return
+        left = (until - exchange.now_s()) / SECONDS_PER_DAY
+        if left > 0:
+            yield exchange.env.timeout(left)
+        self._decide(application, approved=True)
+
+    def _dispute(
+        self, listing: ListingState, application: str | None, certificate: str | None
+    ) -> Generator[simpy.Event, Any, bool]:
+        """Process: a third party (another provider) objects; arbitration rules on it.
+        Returns whether the objection was upheld (False when there is nobody to object)."""
+        exchange = self.exchange
+        rivals = sorted(
+            identity_id
+            for identity_id, identity in exchange.identities.items()
+            if identity.role == "provider" and identity_id != listing.provider
+        )
+        if not rivals:
+            return False
+        objector = rivals[int(self.rng.random() * len(rivals))]
+        self._disputes += 1
+        dispute = f"D{self._disputes:06d}"
+        body = RightsObjection(
+            dispute=dispute,
+            application=application,
+            certificate=certificate,
+            objector=objector,
+            grounds=f"{objector} claims rights over the data of {listing.listing}",
+        )
+        exchange.record("rights.objection", body, [exchange.identities[objector]])
+        days = self.config.arbitration_days.sample(self.rng)
+        upheld = bool(self.rng.random() * 10_000 < self.config.upheld_bp)
+        yield exchange.env.timeout(days)
+        ruling = RightsArbitration(dispute=dispute, upheld=upheld, days_x1000=round(days * 1000))
+        exchange.record("rights.arbitration", ruling, [exchange.operator])
+        if upheld and certificate is not None:
+            for held in list(listing.certificates.values()):
+                self.revoke(held, f"dispute {dispute} upheld", dispute)
+        return upheld
+
+    def _decide(self, application: Application, *, approved: bool) -> None:
+        exchange = self.exchange
+        now = exchange.now_s()
         listing = application.listing
-        valid_until = now + self.config.certificate_valid_days * 86_400 if approved else now
-        certificate_id = f"C-{application.application}" if approved else None
+        valid_until = (
+            now + self.config.certificate_valid_days * SECONDS_PER_DAY if approved else now
+        )
+        issued = (
+            [
+                IssuedCertificate(
+                    certificate=f"C-{application.application}-{_SUFFIX[right]}",
+                    right=right,
+                    holder=listing.provider,
+                    valid_from=now,
+                    valid_until=valid_until,
+                    parents=[
+                        c for c in application.replaces if self.certificates[c].right == right
+                    ],
+                )
+                for right in RIGHTS
+            ]
+            if approved
+            else []
+        )
+        trading = next((c.certificate for c in issued if c.right == TRADING_RIGHT), None)
         body = CertificateDecision(
             application=application.application,
             listing=listing.listing,
             approved=approved,
-            certificate=certificate_id,
+            certificate=trading,
             rights=list(RIGHTS) if approved else [],
             valid_from=now,
             valid_until=valid_until,
-            review_days_x1000=round(review_days * 1000),
-            reasons=list(reasons),
+            review_days_x1000=round(application.review_days * 1000),
+            reasons=application.reasons or (["every review passed"] if approved else []),
+            certificates=issued,
         )
-        entry = self.exchange.record("rights.decision", body, [assessor])
+        entry = exchange.record("rights.decision", body, [exchange.operator])
         listing.rights_decided = True
         listing.application_pending = False
-        certificate = None
-        if certificate_id is not None:
-            certificate = CertificateState(
-                certificate_id, listing.listing, assessor.id, now, valid_until, entry.seq
+        if not approved:
+            application.decided.succeed(None)
+            return
+        for replaced in application.replaces:
+            old = self.certificates[replaced]
+            if old.status == "valid":
+                old.status, old.ended_at = "superseded", now
+        for terms in issued:
+            state = CertificateState(
+                terms.certificate,
+                listing.listing,
+                terms.right,
+                terms.holder,
+                now,
+                valid_until,
+                entry.seq,
+                tuple(terms.parents),
             )
-            listing.certificate = certificate
-            if listing.price_fen is not None:
-                self.exchange.offer_changed(listing)
-        application.decided.succeed(certificate)
-        return certificate
+            self.certificates[terms.certificate] = state
+            listing.certificates[terms.right] = state
+        listing.certificate = listing.certificates[TRADING_RIGHT]
+        if listing.price_fen is not None:
+            exchange.offer_changed(listing)
+        if self.config.claim_bp and self.rng.random() * 10_000 < self.config.claim_bp:
+            exchange.env.process(self._claim_later(listing, listing.certificate))
+        application.decided.succeed(listing.certificate)
+
+    def _claim_later(
+        self, listing: ListingState, certificate: CertificateState
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: a third party's later claim over an issued certificate's data."""
+        yield self.exchange.env.timeout(self.rng.exponential(self.config.claim_after_days))
+        if certificate.valid_at(self.exchange.now_s()):
+            yield self.exchange.env.process(self._dispute(listing, None, certificate.certificate))
+
+    # -- ending certificates ---------------------------------------------------------------
+    def revoke(
+        self, certificate: CertificateState, reason: str, dispute: str | None = None
+    ) -> bool:
+        """The registry revokes ``certificate`` (True), or records why it may not (False)."""
+        return self._end(certificate, "revoke", reason, dispute, self.exchange.operator)
+
+    def cancel(self, holder: Identity, certificate: CertificateState, reason: str) -> bool:
+        """Its holder gives ``certificate`` up (True), or the registry records why it may not."""
+        if certificate.holder != holder.id:
+            raise MarketError(f"{holder.id} does not hold {certificate.certificate}")
+        return self._end(certificate, "cancel", reason, None, holder)
+
+    def _end(
+        self,
+        certificate: CertificateState,
+        action: Action,
+        reason: str,
+        dispute: str | None,
+        signer: Identity,
+    ) -> bool:
+        exchange = self.exchange
+        now = exchange.now_s()
+        if self._refused(certificate, action, now):
+            return False
+        body = CertificateEnded(
+            certificate=certificate.certificate,
+            listing=certificate.listing,
+            reason=reason,
+            dispute=dispute,
+        )
+        kind = "rights.revocation" if action == "revoke" else "rights.cancellation"
+        exchange.record(kind, body, [signer])
+        certificate.status = "revoked" if action == "revoke" else "cancelled"
+        certificate.ended_at = now
+        listing = exchange.listings[certificate.listing]
+        if listing.price_fen is not None and listing.certificate is certificate:
+            exchange.offer_changed(listing)  # the catalogue shows it uncertified from now
+        return True
+
+    def _refused(self, certificate: CertificateState, action: Action, now: int) -> bool:
+        """Record and return True when ``certificate``'s state forbids ``action``."""
+        state = certificate.state_at(now)
+        reason = refusal(state, action)
+        if reason is None:
+            return False
+        body = RightsRefusal(
+            action=action,
+            certificate=certificate.certificate,
+            listing=certificate.listing,
+            state=state,
+            reason=reason,
+        )
+        self.exchange.record("rights.refusal", body, [self.exchange.operator])
+        return True

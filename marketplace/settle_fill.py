@@ -91,6 +91,12 @@ class FillSettler:
         certificate = listing.certificate
         if certificate is None:
             return "no-certificate", "the listing has no rights certificate"
+        if certificate.status in ("revoked", "cancelled"):
+            return (
+                "certificate-ended",
+                f"certificate {certificate.certificate} was {certificate.status} at "
+                f"{certificate.ended_at}",
+            )
         if not certificate.valid_at(self.exchange.now_s()):
             return (
                 "certificate-expired",
@@ -170,6 +176,7 @@ class FillSettler:
             requirements=requirements,
             signed_at=entry.time,
             seq=entry.seq,
+            certificate=listing.certificate,
         )
         exchange.operation.deliver(contract)
         quality = listing.menu[fill.version][0] if listing.menu else listing.spec.quality_pct

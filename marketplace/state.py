@@ -14,6 +14,7 @@ from marketplace.exports import Subjects
 
 __all__ = [
     "CertificateState",
+    "CertificateStatus",
     "ContractState",
     "DatasetSpec",
     "ListingState",
@@ -51,17 +52,33 @@ class DatasetSpec:
         return Subjects(self.subjects_from, self.pi_subjects, self.sensitive_pi_subjects)
 
 
+CertificateStatus = Literal["valid", "revoked", "cancelled", "superseded"]
+
+
 @dataclass(slots=True)
 class CertificateState:
+    """One right's certificate over a listing. ``status`` is what the registry has recorded;
+    a valid certificate past its term is expired (:meth:`state_at`)."""
+
     certificate: str
     listing: str
-    assessor: str
+    right: str
+    holder: str
     valid_from: int
     valid_until: int
     seq: int
+    parents: tuple[str, ...] = ()
+    status: CertificateStatus = "valid"
+    ended_at: int | None = None  # when it was revoked, cancelled or superseded (seconds)
 
     def valid_at(self, now_s: int) -> bool:
-        return self.valid_from <= now_s < self.valid_until
+        """In force now: issued, in its term, and neither revoked, cancelled nor superseded."""
+        return self.status == "valid" and self.valid_from <= now_s < self.valid_until
+
+    def state_at(self, now_s: int) -> str:
+        if self.status != "valid":
+            return self.status
+        return "valid" if now_s < self.valid_until else "expired"
 
 
 @dataclass(slots=True)
@@ -76,7 +93,10 @@ class ListingState:
     quote_seq: int | None = None
     quote_quantity: int | None = None  # units the quote offers; None: unlimited licences
     menu: tuple[tuple[int, int], ...] = ()  # a tiered quote's versions: (quality %, price)
-    certificate: CertificateState | None = None
+    certificate: CertificateState | None = None  # the product-operation right's: it trades
+    #: The certificates in force or last issued, one per right (resource holding, processing
+    #: and use, product operation).
+    certificates: dict[str, CertificateState] = field(default_factory=dict)
     rights_decided: bool = False
     application_pending: bool = False
     sales: int = 0
@@ -128,6 +148,7 @@ class ContractState:
     requirements: tuple[Requirement, ...]
     signed_at: int
     seq: int
+    certificate: CertificateState | None = None  # the one it was signed under
     outcome: Literal["pending", "delivered", "failed", "cancelled"] = "pending"
     moved_at: int = 0
     delivered_at: int = 0

@@ -16,7 +16,13 @@ import simpy
 
 from ledger import Identity
 from marketplace.config import FeeSchedule, StorageConfig
-from marketplace.entries import EXCHANGE_ACCOUNT, HostingCharge, Listing, ListingWithdrawal
+from marketplace.entries import (
+    EXCHANGE_ACCOUNT,
+    HostingCharge,
+    Listing,
+    ListingWithdrawal,
+    WithdrawalReason,
+)
 from marketplace.errors import MarketError
 from marketplace.state import DatasetSpec, ListingState
 
@@ -95,6 +101,7 @@ class Storage:
         window_days: int,
         margin_fen: int,
         hosting_fen: int,
+        reason: WithdrawalReason = "unprofitable",
     ) -> None:
         """The provider takes ``listing`` off the market: a signed entry (the listing's record
         stays), out of the catalogue, hosting billed only up to now, its standing sell orders
@@ -105,7 +112,7 @@ class Storage:
             raise MarketError(f"{listing.listing} is already withdrawn")
         body = ListingWithdrawal(
             listing=listing.listing,
-            reason="unprofitable",
+            reason=reason,
             window_days=window_days,
             margin_fen=margin_fen,
             hosting_fen=hosting_fen,

@@ -169,7 +169,7 @@ def build(
         ledger,
         operator,
         scenario.exchange,
-        {name: streams.generator(name) for name in ("storage", "trading", "operation")},
+        {name: streams.generator(name) for name in ("storage", "rights", "trading", "operation")},
         gate=gate_of(scenario),
         calendar=Calendar(scenario.run.start_date),
     )

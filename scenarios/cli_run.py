@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from scenarios.catalog import builtin_scenarios, describe, resolve
 from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
 from scenarios.keys import KeySource, find_key_secret, refuse_inside, run_keys
 from scenarios.load import ScenarioError, load
+from scenarios.overrides import OverrideError
 from scenarios.plugins import PluginError, load_plugins
 from scenarios.report import invariant_lines, summary_table
 from scenarios.run import RunResult, run_scenario
@@ -56,11 +58,11 @@ def load_plugin_options(plugins: list[str] | None) -> None:
         raise UserError(str(exc)) from exc
 
 
-def _load(name_or_path: str) -> tuple[Scenario, str]:
+def _load(name_or_path: str, overrides: Sequence[str] = ()) -> tuple[Scenario, str]:
     path = resolve(name_or_path)
     try:
-        scenario = load(path, Scenario)
-    except ScenarioError as exc:
+        scenario = load(path, Scenario, overrides)
+    except (ScenarioError, OverrideError) as exc:
         raise UserError(str(exc)) from exc
     return scenario, path.read_text(encoding="utf-8")
 
@@ -200,10 +202,18 @@ def run(
         ),
     ] = None,
     plugin: PluginOption = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Change one field for this run: PATH=VALUE, PATH dotted as in the file, list "
+            "entries by index (population.2.count=8); VALUE in TOML. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario into a run directory and check the five invariants."""
     load_plugin_options(plugin)
-    loaded, source = _load(scenario)
+    loaded, source = _load(scenario, set_ or ())
     try:
         loaded = loaded.with_overrides(seed=seed, days=days)
     except ScenarioError as exc:

@@ -7,6 +7,7 @@ with the cross-border policy packs; this module names its errors for scenarios.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 
 from marketplace import tomlfile
 from marketplace.tomlfile import ConfigError, locate
+from scenarios.overrides import apply_overrides
 from scenarios.plugins import PluginError, load_plugin
 
 __all__ = ["ScenarioError", "load", "load_toml", "locate", "validate"]
@@ -33,11 +35,18 @@ def load_toml(path: Path) -> tuple[dict[str, Any], str]:
     return tomlfile.load_toml(path, "scenario", ScenarioError)
 
 
-def load(path: str | Path, model: type[M]) -> M:
+def load(path: str | Path, model: type[M], overrides: Sequence[str] = ()) -> M:
     """Read, parse and validate a scenario file, importing the plugins its ``[plugins]``
-    table names first (so it may name the strategies and mechanisms they register)."""
+    table names first (so it may name the strategies and mechanisms they register).
+    ``overrides`` are ``--set PATH=VALUE`` changes, applied before validation.
+
+    Raises:
+        ScenarioError: the file, or a changed field, is wrong (path, line, allowed values).
+        OverrideError: an override names no field or its value is not TOML.
+    """
     path = Path(path)
     data, source = load_toml(path)
+    apply_overrides(data, overrides)
     _import_plugins(data, source, path)
     return validate(model, data, source, path)
 

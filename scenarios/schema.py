@@ -29,6 +29,7 @@ __all__ = [
     "LedgerSection",
     "RunSection",
     "Scenario",
+    "review_staffing_problems",
     "staffing_problems",
     "work_problems",
 ]
@@ -152,7 +153,7 @@ class Scenario(_Section):
     def located_problems(self) -> list[tuple[Loc, str]]:
         """Problems of the whole scenario, each at the field to change (the loader locates it):
         today, an estimate of the run's work beyond its ``run.max_events`` / ``max_entries``."""
-        return work_problems(self) + staffing_problems(self)
+        return work_problems(self) + staffing_problems(self) + review_staffing_problems(self)
 
     def with_overrides(self, *, seed: int | None = None, days: float | None = None) -> Scenario:
         """The same scenario with the run's seed or length replaced (CLI flags)."""
@@ -276,3 +277,23 @@ def staffing_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
                 )
             )
     return problems
+
+
+def review_staffing_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """Every review step of rights registration has assessors of its specialty when datasets
+    come to market: an unstaffed step would hold every application for ever."""
+    providers = any(p.count and isinstance(p, ProviderPopulation) for p in scenario.population)
+    if not providers:
+        return []
+    staffed = {
+        p.specialty for p in scenario.population if p.count and isinstance(p, AssessorPopulation)
+    }
+    return [
+        (
+            ("exchange", "rights", "steps"),
+            f"review step {step!r} has no assessors: add an assessor population with "
+            f'specialty = "{step}", or drop the step',
+        )
+        for step in scenario.exchange.rights.steps
+        if step not in staffed
+    ]

@@ -175,7 +175,7 @@ class Market:
         if certified:
             exchange.rights.apply(who, listing)
             taken = exchange.rights.next_application()  # the queue holds it: taken at once
-            exchange.rights.decide(self.assessor, taken.value, True, ["test approval"], 0.0)
+            exchange.rights.review(self.assessor, taken.value, True, ["test approval"], 0.0)
         return listing
 
 

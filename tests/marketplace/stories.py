@@ -21,12 +21,14 @@ from marketplace.entries import (
     AUTHORIZATION,
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
+    RIGHTS,
     AccountOpen,
     CertificateDecision,
     ClearanceApplication,
     ClearanceDecision,
     Contract,
     HostingCharge,
+    IssuedCertificate,
     Listing,
     ListingWithdrawal,
     MembershipFee,
@@ -34,6 +36,7 @@ from marketplace.entries import (
     PriceQuote,
     RequirementTerms,
     RightsApplication,
+    RightsReview,
     Settlement,
     SettlementItem,
     TradeRejected,
@@ -143,19 +146,45 @@ class Script:
     def decide(
         self, application: str, listing: str, day: float, approved: bool = True, valid: int = 365
     ) -> int:
+        """The assessor's compliance review, then the registry's decision: an approval issues
+        one certificate per right, ``C-<application>`` being the product-operation one."""
+        review = RightsReview(
+            application=application,
+            specialty="compliance",
+            passed=approved,
+            reasons=[] if approved else ["incomplete"],
+            review_days_x1000=0,
+        )
+        self.record("rights.review", review, day, "a1")
         start = round(day * DAY)
+        until = start + valid * DAY if approved else start
+        owner = listing.split("/")[0]
+        names = {"holding": "H", "processing-use": "P", "product-operation": ""}
         body = CertificateDecision(
             application=application,
             listing=listing,
             approved=approved,
             certificate=f"C-{application}" if approved else None,
-            rights=["holding"] if approved else [],
+            rights=list(RIGHTS) if approved else [],
             valid_from=start,
-            valid_until=start + valid * DAY if approved else start,
+            valid_until=until,
             review_days_x1000=0,
             reasons=[] if approved else ["incomplete"],
+            certificates=[
+                IssuedCertificate(
+                    certificate=f"C-{application}{'-' + tag if tag else ''}",
+                    right=right,
+                    holder=owner,
+                    valid_from=start,
+                    valid_until=until,
+                    parents=[],
+                )
+                for right, tag in names.items()
+            ]
+            if approved
+            else [],
         )
-        return self.record("rights.decision", body, day, "a1")
+        return self.record("rights.decision", body, day, "op")
 
     def quote(self, listing: str, price: int, day: float) -> int:
         body = PriceQuote(
@@ -361,7 +390,7 @@ def good_story(path: Path) -> Script:
 
 
 EXPECTED: dict[str, Any] = {
-    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 1 + 4 + 4 + 1 + 2 + 1 + 1 + 1,
+    "entries": 1 + 6 + 4 + 2 + 2 + 2 + 2 + 2 + 1 + 4 + 4 + 1 + 2 + 1 + 1 + 1,
     "entries_by_kind": {
         "account.open": 4,
         "crossborder.application": 1,
@@ -374,6 +403,7 @@ EXPECTED: dict[str, Any] = {
         "pricing.quote": 1,
         "rights.application": 2,
         "rights.decision": 2,
+        "rights.review": 2,
         "storage.hosting": 1,
         "storage.listing": 2,
         "trade.contract": 4,
@@ -390,6 +420,9 @@ EXPECTED: dict[str, Any] = {
     "memberships": 2,
     "membership_renewals": 0,
     "rights_applications": 2,
+    "rights_events": {"first": 2},
+    "rights_reviews_by_specialty": {"compliance": 2},
+    "rights_reviews_failed_by_specialty": {"compliance": 1},
     "rights_decisions": 2,
     "rights_approvals": 1,
     "rights_rejections": 1,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ledger import Store
-from marketplace.entries import AUTHORIZATION
+from marketplace.entries import CertificateEnded
 from marketplace.invariants import (
     CERTIFIED,
     CROSSBORDER,
@@ -213,14 +213,14 @@ def test_trades_need_a_valid_certificate_for_their_listing(
 
 def test_a_revoked_certificate_no_longer_covers_trades(tmp_path: Path) -> None:
     path = tmp_path / "ledger.db"
-    authorization = {**AUTHORIZATION, "assessor": ["rights.decision", "rights.revocation"]}
-    s = certified_market(path, authorization=authorization)
+    s = certified_market(path)
     s.contract("K1", "b1", 1_000, 8)  # before the revocation: fine
-    revoked = s.record("rights.revocation", {"certificate": CERTIFICATE}, 9, "a1")
+    ended = CertificateEnded(certificate=CERTIFICATE, listing=LISTING, reason="upheld claim")
+    revoked = s.record("rights.revocation", ended, 9, "op")
     s.contract("K2", "b1", 1_000, 10)
     s.close()
     results = by_name(check_invariants(path))
-    assert not results[ENTRIES_VERIFY].ok  # the vocabulary has no such kind yet
+    assert "is no longer in force" in results[ENTRIES_VERIFY].detail  # the rules of record
     assert results[CERTIFIED].detail == (
         f"seq {s.seqs['K2']} contract K2: certificate C-A1 was revoked at seq {revoked}"
     )

@@ -72,7 +72,7 @@ def test_a_rejected_application_still_cannot_be_bought(tmp_path: Path) -> None:
     listing = m.offer(certified=False)
     m.exchange.rights.apply(m.provider, listing)
     application = m.exchange.rights.next_application().value
-    m.exchange.rights.decide(m.assessor, application, False, ["no title"], 0.0)
+    m.exchange.rights.review(m.assessor, application, False, ["no title"], 0.0)
     assert m.run(m.exchange.trading.purchase(order(m.buyer, listing))) is None
     assert rejection(m).reason == "no-certificate"
 

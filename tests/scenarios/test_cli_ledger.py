@@ -155,8 +155,7 @@ def test_a_replaced_stored_verifier_key_is_refused_not_printed(
 def test_statistics_of_nothing_read_n_a(tmp_path: Path) -> None:
     scenario = tmp_path / "none.toml"
     scenario.write_text(
-        '[run]\nname = "nothing"\ndays = 5\n\n[[population]]\nkind = "provider"\ncount = 2\n\n'
-        '[[population]]\nkind = "buyer"\ncount = 3\n'
+        '[run]\nname = "nothing"\ndays = 5\n\n[[population]]\nkind = "buyer"\ncount = 3\n'
     )
     out = tmp_path / "run"
     done = dxsim("run", str(scenario), "--out", str(out), "--no-rerun")

@@ -1,0 +1,250 @@
+"""The rules of record for rights registration: no certificate without its reviews and notice.
+
+=========================  =====================================================================
+``rights.application``     signed by the listing's provider alone; one id, once; a ``change``
+                           replaces certificates of that listing that are still in force
+``rights.review``          signed by one assessor, for a pending application, once per specialty
+``rights.notice``          signed by the operator, for a pending application whose every review
+                           so far passed
+``rights.objection``       signed by its objector (a provider) alone, against an application
+                           under notice (within the window) or a certificate in force
+``rights.arbitration``     signed by the operator, on an open dispute, once
+``rights.decision``        signed by the operator, for a pending application. An approval needs
+                           reviews that all passed, no dispute open or upheld, its notice (if
+                           any) over, and issues one certificate per right to the listing's
+                           provider, the product-operation one named ``certificate``; a
+                           refusal needs a failed review or an upheld objection
+``rights.revocation``      signed by the operator, of a certificate in force
+``rights.cancellation``    signed by the certificate's holder alone, of a certificate in force
+``rights.refusal``         signed by the operator
+=========================  =====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from marketplace import entries as vocab
+from marketplace.entries import RIGHTS
+
+__all__ = ["RightsRules"]
+
+TRADING_RIGHT = "product-operation"
+
+
+@dataclass(slots=True)
+class _Pending:
+    listing: str
+    replaces: tuple[str, ...]
+    reviews: dict[str, bool] = field(default_factory=dict)  # specialty -> passed
+    notice_until: int | None = None
+    upheld: bool = False
+
+
+@dataclass(slots=True)
+class _Issued:
+    listing: str
+    holder: str
+    status: str = "valid"  # valid | revoked | cancelled | superseded
+
+
+class RightsRules:
+    """Registration rules; :class:`MarketRules` provides ``roles``, ``listings``, ``time``,
+    ``_account`` and ``_own_listing``."""
+
+    roles: dict[str, str]
+    listings: dict[str, str]
+    time: int
+
+    if TYPE_CHECKING:  # provided by MarketRules
+
+        def _account(self, account: str, role: str) -> str | None: ...
+
+        def _own_listing(
+            self, listing: str, actor: str, signers: tuple[str, ...]
+        ) -> str | None: ...
+
+    def _init_rights(self) -> None:
+        self.applications: dict[str, _Pending] = {}
+        self.decided: set[str] = set()
+        self.certificates: dict[str, str] = {}  # certificate -> listing
+        self.issued: dict[str, _Issued] = {}
+        self.disputes: dict[str, str | None] = {}  # open dispute -> application it stays
+        self.ruled: set[str] = set()
+
+    def _by_operator(self, signers: tuple[str, ...], what: str) -> str | None:
+        if len(signers) != 1 or self.roles.get(signers[0]) != "operator":
+            return f"{what} is signed by the operator alone"
+        return None
+
+    def in_force(self, certificate: str) -> bool:
+        held = self.issued.get(certificate)
+        return held is not None and held.status == "valid"
+
+    def _rights_application(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsApplication
+    ) -> str | None:
+        problem = self._own_listing(body.listing, actor, signers)
+        if problem is not None:
+            return problem
+        if body.application in self.applications or body.application in self.decided:
+            return f"application {body.application!r} is made twice"
+        if (body.registration == "change") != bool(body.replaces):
+            return "a change replaces certificates, a first registration none"
+        for old in body.replaces:
+            if self.certificates.get(old) != body.listing:
+                return f"replaces {old!r}, which is no certificate of {body.listing}"
+            if not self.in_force(old):
+                return f"replaces {old!r}, which is no longer in force"
+        self.applications[body.application] = _Pending(body.listing, tuple(body.replaces))
+        return None
+
+    def _rights_review(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsReview
+    ) -> str | None:
+        if len(signers) != 1 or self.roles.get(signers[0]) != "assessor":
+            return "a review is signed by one assessor"
+        pending = self.applications.get(body.application)
+        if pending is None:
+            return f"reviews application {body.application!r}, which is not pending"
+        if body.specialty in pending.reviews:
+            return f"application {body.application!r} is reviewed for {body.specialty} twice"
+        pending.reviews[body.specialty] = body.passed
+        return None
+
+    def _rights_notice(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsNotice
+    ) -> str | None:
+        problem = self._by_operator(signers, "a notice")
+        if problem is not None:
+            return problem
+        pending = self.applications.get(body.application)
+        if pending is None or pending.listing != body.listing:
+            return f"publishes application {body.application!r}, which is not pending"
+        if not pending.reviews or not all(pending.reviews.values()):
+            return f"publishes application {body.application!r} before it passed review"
+        if body.notice_until < body.notice_from:
+            return "the notice ends before it begins"
+        pending.notice_until = body.notice_until
+        return None
+
+    def _rights_objection(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsObjection
+    ) -> str | None:
+        if signers != (body.objector,):
+            return "an objection is signed by its objector alone"
+        problem = self._account(body.objector, "provider")
+        if problem is not None:
+            return problem
+        if body.dispute in self.disputes or body.dispute in self.ruled:
+            return f"dispute {body.dispute!r} is opened twice"
+        if (body.application is None) == (body.certificate is None):
+            return "an objection is to an application or to a certificate"
+        if body.application is not None:
+            pending = self.applications.get(body.application)
+            if pending is None or pending.notice_until is None:
+                return f"objects to application {body.application!r}, which is not under notice"
+            if self.time > pending.notice_until:
+                return f"objects to application {body.application!r} after its notice ended"
+        elif body.certificate is not None and not self.in_force(body.certificate):
+            return f"objects to certificate {body.certificate!r}, which is not in force"
+        self.disputes[body.dispute] = body.application
+        return None
+
+    def _rights_arbitration(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsArbitration
+    ) -> str | None:
+        problem = self._by_operator(signers, "an arbitration")
+        if problem is not None:
+            return problem
+        if body.dispute not in self.disputes:
+            return f"rules on dispute {body.dispute!r}, which is not open"
+        application = self.disputes.pop(body.dispute)
+        self.ruled.add(body.dispute)
+        if application is not None and body.upheld and application in self.applications:
+            self.applications[application].upheld = True
+        return None
+
+    def _rights_decision(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CertificateDecision
+    ) -> str | None:
+        problem = self._by_operator(signers, "a registration decision")
+        if problem is not None:
+            return problem
+        pending = self.applications.pop(body.application, None)
+        if pending is None:
+            return f"decides application {body.application!r}, which is not pending"
+        self.decided.add(body.application)
+        if pending.listing != body.listing:
+            return f"application {body.application!r} is for {pending.listing}, not {body.listing}"
+        if body.approved != (body.certificate is not None):
+            return "an approval issues a certificate, a refusal none"
+        if body.valid_until < body.valid_from:
+            return "the certificate ends before it begins"
+        if not body.approved:
+            if pending.upheld or not all(pending.reviews.values()):
+                return None
+            return "refuses an application that failed no review and no objection"
+        return self._approval(body, pending)
+
+    def _approval(self, body: vocab.CertificateDecision, pending: _Pending) -> str | None:
+        if not pending.reviews or not all(pending.reviews.values()):
+            return f"approves application {body.application!r} without every review passed"
+        if pending.upheld:
+            return f"approves application {body.application!r} after an objection was upheld"
+        if body.application in self.disputes.values():
+            return f"approves application {body.application!r} while a dispute is open"
+        if pending.notice_until is not None and self.time < pending.notice_until:
+            return f"approves application {body.application!r} before its notice ended"
+        if sorted(c.right for c in body.certificates) != sorted(RIGHTS):
+            return "an approval issues one certificate for each of the three rights"
+        holder = self.listings.get(body.listing)
+        trading = None
+        for issued in body.certificates:
+            if issued.certificate in self.certificates:
+                return f"certificate {issued.certificate!r} is issued twice"
+            if issued.holder != holder:
+                return (
+                    f"certificate {issued.certificate!r} is issued to {issued.holder}, not {holder}"
+                )
+            if not set(issued.parents) <= set(pending.replaces):
+                return f"certificate {issued.certificate!r} names parents it does not replace"
+            if issued.right == TRADING_RIGHT:
+                trading = issued.certificate
+        if body.certificate != trading:
+            return "``certificate`` names the product-operation certificate"
+        for old in pending.replaces:
+            if not self.in_force(old):
+                return f"replaces {old!r}, which ended while the change was under review"
+            self.issued[old].status = "superseded"
+        for issued in body.certificates:
+            self.certificates[issued.certificate] = body.listing
+            self.issued[issued.certificate] = _Issued(body.listing, issued.holder)
+        return None
+
+    def _ended(self, body: vocab.CertificateEnded, status: str) -> str | None:
+        if self.certificates.get(body.certificate) != body.listing:
+            return f"ends {body.certificate!r}, which is no certificate of {body.listing}"
+        if not self.in_force(body.certificate):
+            return f"ends {body.certificate!r}, which is no longer in force"
+        self.issued[body.certificate].status = status
+        return None
+
+    def _rights_revocation(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CertificateEnded
+    ) -> str | None:
+        return self._by_operator(signers, "a revocation") or self._ended(body, "revoked")
+
+    def _rights_cancellation(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.CertificateEnded
+    ) -> str | None:
+        held = self.issued.get(body.certificate)
+        if held is not None and signers != (held.holder,):
+            return f"a cancellation is signed by the holder {held.holder} alone"
+        return self._ended(body, "cancelled")
+
+    def _rights_refusal(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsRefusal
+    ) -> str | None:
+        return self._by_operator(signers, "a refusal")

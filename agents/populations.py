@@ -190,6 +190,9 @@ class ProviderPopulation(_Population):
     #: at the first review after each such window, a listing whose sales left less than its
     #: hosting cost over the window is withdrawn. 0: never withdraw.
     withdraw_window_days: float = Field(default=180.0, ge=0, le=MAX_DAYS)
+    #: How often a listed dataset gets a new version (the data is updated), in days; each
+    #: version re-enters rights registration as a change. 0: never.
+    version_every_days: float = Field(default=0.0, ge=0, le=MAX_DAYS)
     #: How the provider haggles where its mechanism lets buyers negotiate (the seller's side
     #: of ``negotiation``): a trading strategy, by default Faratin's linear tactic.
     trading: str = "faratin"

@@ -150,6 +150,8 @@ class Provider(Participant[ProviderPopulation]):
             return
         if exchange.break_even_fen(dataset.unit_cost_fen) is None:
             return
+        if not exchange.storage.fits(dataset.size_mb):
+            return  # larger than the exchange can ever host
         listing = yield exchange.env.process(exchange.storage.list_dataset(self.identity, dataset))
         self.listings.append(listing)
         self._window[listing.listing] = _Window(listing.listed_at, 0, 0, 0)
@@ -215,6 +217,20 @@ class Provider(Participant[ProviderPopulation]):
         )
         return True
 
+    def update(self, listing: ListingState) -> None:
+        """Publish a new version of a certified listing's data when one is due (every
+        ``version_every_days``), and apply to change its certificates accordingly."""
+        every = self.spec.version_every_days
+        certificate = listing.certificate
+        if every <= 0 or certificate is None or listing.application_pending:
+            return
+        exchange = self.exchange
+        due = listing.listed_at + round(every * listing.version * 86_400)
+        if exchange.now_s() < due or not certificate.valid_at(exchange.now_s()):
+            return
+        exchange.storage.new_version(self.identity, listing, listing.spec.records)
+        exchange.rights.apply(self.identity, listing)
+
     def withdraw(
         self,
         listing: ListingState,
@@ -252,6 +268,7 @@ class Provider(Participant[ProviderPopulation]):
                     continue
                 if not self.pays_its_way(listing):
                     continue
+                self.update(listing)
                 self.price(listing, days_since_last=period)
                 certificate = listing.certificate
                 if (

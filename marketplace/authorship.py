@@ -11,6 +11,8 @@ against its model, then:
 ``operation.membership``   the account is an open buyer account; the first period is no
                            renewal, each later one is and starts when the last one ends or later
 ``storage.listing``        signed by its provider alone, under an id that starts with theirs
+``storage.submission``     signed by a provider alone
+``storage.version``        signed by the listing's provider alone, numbered 2, 3... in turn
 ``storage.withdrawal``     signed by the listing's provider alone, once; an ``unprofitable``
                            one shows a margin below the hosting it cost
 ``storage.hosting``        every account charged is an open provider account
@@ -52,6 +54,7 @@ class MarketRules(TradeRules, RightsRules):
         self.accounts: dict[str, str] = {}  # open account -> role
         self.listings: dict[str, str] = {}  # listing -> provider
         self.withdrawn: dict[str, int] = {}  # listing -> seq of its withdrawal
+        self.versions: dict[str, int] = {}  # listing -> its latest version
         self.members: dict[str, list[tuple[int, int]]] = {}  # buyer -> its membership periods
         self.categories: dict[str, str] = {}  # listing -> its category
         self._init_rights()
@@ -146,6 +149,27 @@ class MarketRules(TradeRules, RightsRules):
             problem = self._account(account, "provider")
             if problem is not None:
                 return problem
+        return None
+
+    def _storage_submission(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Submission
+    ) -> str | None:
+        if signers != (actor,):
+            return "a submission is signed by its provider alone"
+        return self._account(actor, "provider")
+
+    def _storage_version(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.DatasetVersion
+    ) -> str | None:
+        problem = self._own_listing(body.listing, actor, signers) or self._still_listed(
+            body.listing
+        )
+        if problem is not None:
+            return problem
+        last = self.versions.get(body.listing, 1)
+        if body.version != last + 1:
+            return f"version {body.version} of {body.listing} follows version {last}"
+        self.versions[body.listing] = body.version
         return None
 
     def _storage_withdrawal(

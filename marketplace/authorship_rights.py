@@ -13,7 +13,8 @@
                            reviews that all passed, no dispute open or upheld, its notice (if
                            any) over, and issues one certificate per right to the listing's
                            provider, the product-operation one named ``certificate``; a
-                           refusal needs a failed review or an upheld objection
+                           refusal needs a failed review, an upheld objection, a withdrawn
+                           listing or replaced certificates that ended meanwhile
 ``rights.revocation``      signed by the operator, of a certificate in force
 ``rights.cancellation``    signed by the certificate's holder alone, of a certificate in force
 ``rights.refusal``         signed by the operator
@@ -55,6 +56,7 @@ class RightsRules:
 
     roles: dict[str, str]
     listings: dict[str, str]
+    withdrawn: dict[str, int]
     time: int
 
     if TYPE_CHECKING:  # provided by MarketRules
@@ -183,7 +185,10 @@ class RightsRules:
         if body.valid_until < body.valid_from:
             return "the certificate ends before it begins"
         if not body.approved:
-            if pending.upheld or not all(pending.reviews.values()):
+            moot = body.listing in self.withdrawn or not all(
+                self.in_force(old) for old in pending.replaces
+            )
+            if pending.upheld or not all(pending.reviews.values()) or moot:
                 return None
             return "refuses an application that failed no review and no objection"
         return self._approval(body, pending)

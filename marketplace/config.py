@@ -62,10 +62,16 @@ class FeeSchedule(_Config):
 
 
 class StorageConfig(_Config):
-    """Listing and hosting: ingestion (upload, format and integrity checks) is a queue."""
+    """Listing and hosting: ingestion (upload, format and integrity checks) is a queue of
+    ``capacity`` channels; hosting holds at most ``hosting_capacity_gb`` (None: no limit), and a
+    dataset that does not fit waits until withdrawals free the space. With
+    ``listing_requires_certificate`` ("no compliance, no listing") a listing shows in the
+    catalogue only once its rights are certified; otherwise it shows as pending."""
 
     capacity: Capacity = 4
     ingest_days: Days = LogNormal(median=0.5, sigma=0.6)
+    hosting_capacity_gb: int | None = Field(default=None, ge=1, le=10**9)
+    listing_requires_certificate: bool = False
 
 
 def _compliance_only() -> list[Specialty]:

@@ -196,6 +196,10 @@ class Exchange:
         """A listing's price or certificate changed: update its place in the catalogue (O(1))."""
         if listing.withdrawn_at is not None:
             return
+        if self.config.storage.listing_requires_certificate and (
+            listing.certificate is None or not listing.certificate.valid_at(self.now_s())
+        ):
+            return  # no compliance, no listing: it shows once certified
         category = listing.spec.category
         offer = self._offer(listing, self.now_s())
         slot = self._offer_slot.get(listing.listing)

@@ -96,6 +96,13 @@ class Metrics:
     days_simulated: float
     participants_by_role: dict[str, int]
     listings: int
+    submissions: int  # datasets submitted for listing
+    ingest_wait_days_p50: float | None  # submission to listing: channels and hosting space
+    ingest_wait_days_p90: float | None
+    ingest_backlog_max: int
+    ingest_backlog_time_mean: float | None
+    ingest_backlog_end: int  # submitted, still not listed when the log ends
+    dataset_versions: int  # new versions of listed data (each re-registered)
     listings_withdrawn: int  # taken off the market by their providers (they did not pay)
     listings_active: int  # listed and not withdrawn at the end
     buyers_joined: int  # buyers that became members at least once
@@ -223,6 +230,9 @@ class LedgerFold:
         self.orders: dict[str, int] = {}  # order waiting at the desk -> placed at
         self.desk_waits: list[int] = []
         self.desk = Backlog()
+        self.submitted: dict[str, int] = {}  # dataset submitted, not yet listed -> when
+        self.ingest_waits: list[int] = []
+        self.ingest = Backlog()
 
     def feed(self, seq: int, time: int, kind: str, actor: str, body: Mapping[str, Any]) -> None:
         """Fold one entry. Kinds outside the market vocabulary (``ledger.*``) are only counted.
@@ -278,8 +288,19 @@ class LedgerFold:
             self._move(provider, EXCHANGE_ACCOUNT, fen)
             self.count["fen"]["hosting"] += fen
 
+    def _on_storage_submission(self, time: int, actor: str, body: vocab.Submission) -> None:
+        self.submitted[body.dataset] = time
+        self.ingest.change(time, +1)
+
     def _on_storage_listing(self, time: int, actor: str, body: vocab.Listing) -> None:
         self.listed[body.listing] = (time, actor, body.origin)  # the signer is the provider
+        submitted = self.submitted.pop(body.dataset, None)
+        if submitted is not None:
+            self.ingest_waits.append(time - submitted)
+            self.ingest.change(time, -1)
+
+    def _on_storage_version(self, time: int, actor: str, body: vocab.DatasetVersion) -> None:
+        self.count["storage"]["versions"] += 1
 
     def _on_rights_application(self, time: int, actor: str, body: vocab.RightsApplication) -> None:
         self.count["rights"]["applications"] += 1
@@ -390,6 +411,7 @@ class LedgerFold:
         decisions = rights["approvals"] + rights["rejections"]
         waits = sorted(self.review_waits)
         desk = sorted(self.desk_waits)
+        ingest = sorted(self.ingest_waits)
         prices = sorted(deal.price for deal in self.deals.values())
         listed, traded = self.listed, self.first_trade
         to_trade = sorted(t - listed[k][0] for k, t in traded.items() if k in listed)
@@ -402,6 +424,13 @@ class LedgerFold:
             days_simulated=self.last_time / DAY,
             participants_by_role=_sorted(count["role"]),
             listings=len(listed),
+            submissions=len(self.ingest_waits) + len(self.submitted),
+            ingest_wait_days_p50=_days(nearest_rank(ingest, 50)),
+            ingest_wait_days_p90=_days(nearest_rank(ingest, 90)),
+            ingest_backlog_max=self.ingest.peak,
+            ingest_backlog_time_mean=self.ingest.time_mean(self.last_time),
+            ingest_backlog_end=len(self.submitted),
+            dataset_versions=count["storage"]["versions"],
             listings_withdrawn=sum(count["withdrawn"].values()),
             listings_active=len(listed) - sum(count["withdrawn"].values()),
             buyers_joined=len(count["members"]),

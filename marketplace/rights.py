@@ -241,6 +241,13 @@ class Rights:
         exchange = self.exchange
         now = exchange.now_s()
         listing = application.listing
+        if approved and listing.withdrawn_at is not None:
+            approved = False
+            application.reasons.append("the listing was withdrawn during registration")
+        ended = [c for c in application.replaces if self.certificates[c].status != "valid"]
+        if approved and ended:
+            approved = False
+            application.reasons.append(f"the certificates it changes ended: {', '.join(ended)}")
         valid_until = (
             now + self.config.certificate_valid_days * SECONDS_PER_DAY if approved else now
         )
@@ -300,16 +307,17 @@ class Rights:
         listing.certificate = listing.certificates[TRADING_RIGHT]
         if listing.price_fen is not None:
             exchange.offer_changed(listing)
-        if self.config.claim_bp and self.rng.random() * 10_000 < self.config.claim_bp:
-            exchange.env.process(self._claim_later(listing, listing.certificate))
+        first = application.registration == "first"
+        if first and self.config.claim_bp and self.rng.random() * 10_000 < self.config.claim_bp:
+            exchange.env.process(self._claim_later(listing))
         application.decided.succeed(listing.certificate)
 
-    def _claim_later(
-        self, listing: ListingState, certificate: CertificateState
-    ) -> Generator[simpy.Event, Any, None]:
-        """Process: a third party's later claim over an issued certificate's data."""
+    def _claim_later(self, listing: ListingState) -> Generator[simpy.Event, Any, None]:
+        """Process: a third party's later claim over a listing's data, against the certificate
+        in force when it is raised (a change may have superseded the one first issued)."""
         yield self.exchange.env.timeout(self.rng.exponential(self.config.claim_after_days))
-        if certificate.valid_at(self.exchange.now_s()):
+        certificate = listing.certificate
+        if certificate is not None and certificate.valid_at(self.exchange.now_s()):
             yield self.exchange.env.process(self._dispute(listing, None, certificate.certificate))
 
     # -- ending certificates ---------------------------------------------------------------

@@ -103,6 +103,7 @@ class ListingState:
     revenue_fen: int = 0
     fees_fen: int = 0  # the supplier fees its contracts carry
     withdrawn_at: int | None = None  # seconds; a withdrawn listing never trades again
+    version: int = 1  # of its data: each new version re-enters rights registration
     #: The unit cost a seller stated with each of its explicit sell orders (``trade.ask``).
     unit_costs: dict[str, int] = field(default_factory=dict)
 

@@ -18,9 +18,11 @@ from ledger import Identity
 from marketplace.config import FeeSchedule, StorageConfig
 from marketplace.entries import (
     EXCHANGE_ACCOUNT,
+    DatasetVersion,
     HostingCharge,
     Listing,
     ListingWithdrawal,
+    Submission,
     WithdrawalReason,
 )
 from marketplace.errors import MarketError
@@ -47,6 +49,15 @@ class Storage:
         self.fees = fees
         self.rng = rng
         self.ingest = simpy.Resource(exchange.env, capacity=config.capacity)
+        gb = config.hosting_capacity_gb
+        #: Free hosting space in MB (None: unlimited); a listing takes its size, a withdrawal
+        #: gives it back.
+        self.space = (
+            None
+            if gb is None
+            else simpy.Container(exchange.env, capacity=gb * MB_PER_GB, init=gb * MB_PER_GB)
+        )
+        self.waiting = 0  # submitted, not yet listed: the ingest backlog
         self._listed_count: dict[str, int] = {}
         self._billed_until: dict[str, int] = {}  # listing -> seconds hosting is billed up to
         self._carry: dict[str, int] = {}  # listing -> accrued fraction of a fen (× 1024 × 86400)
@@ -55,12 +66,21 @@ class Storage:
     def list_dataset(
         self, provider: Identity, spec: DatasetSpec
     ) -> Generator[simpy.Event, Any, ListingState]:
-        """Process: queue for an ingest channel, ingest, then record the listing."""
+        """Process: record the submission, queue for an ingest channel, ingest, wait for
+        hosting space, then record the listing."""
         env = self.exchange.env
+        if not self.fits(spec.size_mb):
+            raise MarketError(f"{spec.dataset}: {spec.size_mb} MB exceeds the hosting capacity")
+        submitted = Submission(dataset=spec.dataset, size_mb=spec.size_mb)
+        self.exchange.record("storage.submission", submitted, [provider])
+        self.waiting += 1
         with self.ingest.request() as slot:
             yield slot
             ingest_days = self.config.ingest_days.sample(self.rng)
             yield env.timeout(ingest_days)
+        if self.space is not None:
+            yield self.space.get(spec.size_mb)
+        self.waiting -= 1
         number = self._listed_count.get(provider.id, 0) + 1
         self._listed_count[provider.id] = number
         listing_id = f"{provider.id}/L{number:03d}"
@@ -88,6 +108,20 @@ class Storage:
         self.exchange.listings[listing_id] = listing
         self._billed_until[listing_id] = entry.time
         return listing
+
+    def fits(self, size_mb: int) -> bool:
+        """Whether a dataset of ``size_mb`` could ever be hosted here."""
+        return self.space is None or size_mb <= self.space.capacity
+
+    def new_version(self, provider: Identity, listing: ListingState, records: int) -> int:
+        """Record a new version of ``listing``'s data; returns its number. The provider then
+        applies to change its certificates (the data they describe changed)."""
+        if listing.provider != provider.id or listing.withdrawn_at is not None:
+            raise MarketError(f"{provider.id} cannot publish a version of {listing.listing}")
+        listing.version += 1
+        body = DatasetVersion(listing=listing.listing, version=listing.version, records=records)
+        self.exchange.record("storage.version", body, [provider])
+        return listing.version
 
     def hosting_cost_fen(self, listing: ListingState, seconds: int) -> int:
         """What hosting ``listing`` costs over ``seconds`` at the published rate (rounded up)."""
@@ -119,6 +153,8 @@ class Storage:
         )
         entry = self.exchange.record("storage.withdrawal", body, [provider])
         listing.withdrawn_at = entry.time
+        if self.space is not None:
+            self.space.put(listing.spec.size_mb)
         self.exchange.withdraw_offer(listing)
         self.exchange.trading.listing_withdrawn(listing)
 

@@ -413,6 +413,13 @@ EXPECTED: dict[str, Any] = {
     "days_simulated": 20.0,
     "participants_by_role": {"buyer": 2, "provider": 2},
     "listings": 2,
+    "submissions": 0,  # the story lists without submitting first: nothing queued
+    "ingest_wait_days_p50": None,
+    "ingest_wait_days_p90": None,
+    "ingest_backlog_max": 0,
+    "ingest_backlog_time_mean": 0.0,
+    "ingest_backlog_end": 0,
+    "dataset_versions": 0,
     "listings_withdrawn": 0,
     "listings_active": 2,
     "buyers_joined": 2,

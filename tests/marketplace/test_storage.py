@@ -6,11 +6,16 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import simpy
 
+from ledger import audit
+from marketplace.authorship import market_rules
 from marketplace.config import FeeSchedule, StorageConfig
 from marketplace.distributions import Constant
 from marketplace.entries import HostingCharge, Listing
+from marketplace.errors import MarketError
+from marketplace.metrics import fold
 from marketplace.state import ListingState
 from tests.marketplace.setup import DAY, Market, dataset, exact_config, market
 
@@ -168,3 +173,56 @@ def test_a_zero_rate_bills_nothing(tmp_path: Path) -> None:
     m.env.run(until=30)
     m.exchange.storage.bill_hosting()
     assert m.facts("storage.hosting") == []
+
+
+# -- submissions, hosting space, versions, the listing gate -----------------------------------
+def test_a_submission_is_recorded_and_its_wait_folds(tmp_path: Path) -> None:
+    config = exact_config(storage=StorageConfig(capacity=1, ingest_days=Constant(value=1.0)))
+    m = market(tmp_path, config)
+    for name in ("first", "second"):
+        m.env.process(m.exchange.storage.list_dataset(m.provider, dataset(dataset=name)))
+    m.env.run(until=1.5)
+    assert [f.body.dataset for f in m.facts("storage.submission")] == ["first", "second"]
+    assert m.exchange.storage.waiting == 1
+    m.env.run(until=5)
+    m.ledger.flush()
+    figures = fold(m.url)
+    assert figures.submissions == 2 and figures.ingest_backlog_end == 0
+    assert (figures.ingest_wait_days_p50, figures.ingest_wait_days_p90) == (1.0, 2.0)
+    assert figures.ingest_backlog_max == 2
+
+
+def test_a_full_store_holds_a_dataset_until_a_withdrawal_frees_space(tmp_path: Path) -> None:
+    storage = StorageConfig(capacity=2, ingest_days=Constant(value=0.0), hosting_capacity_gb=1)
+    m = market(tmp_path, exact_config(storage=storage))
+    first = m.run(m.exchange.storage.list_dataset(m.provider, dataset(size_mb=800)))
+    waiting = m.env.process(m.exchange.storage.list_dataset(m.provider, dataset(size_mb=300)))
+    m.env.run(until=10)
+    assert not waiting.triggered and m.exchange.storage.waiting == 1
+    m.exchange.storage.withdraw(m.provider, first, 10, 0, 1)
+    m.env.run(until=11)
+    assert waiting.triggered and len(m.facts("storage.listing")) == 2
+    with pytest.raises(MarketError, match="exceeds the hosting capacity"):
+        m.run(m.exchange.storage.list_dataset(m.provider, dataset(size_mb=2_000)))
+
+
+def test_a_new_version_is_numbered_and_only_by_its_provider(tmp_path: Path) -> None:
+    m = market(tmp_path)
+    listing = m.offer()
+    assert m.exchange.storage.new_version(m.provider, listing, 3_000_000) == 2
+    assert m.exchange.storage.new_version(m.provider, listing, 3_100_000) == 3
+    with pytest.raises(MarketError):
+        m.exchange.storage.new_version(m.rival, listing, 1)
+    assert [f.body.version for f in m.facts("storage.version")] == [2, 3]
+    m.ledger.close()
+    assert audit(m.url, domain=market_rules).ok
+
+
+def test_no_compliance_no_listing(tmp_path: Path) -> None:
+    storage = StorageConfig(ingest_days=Constant(value=0.0), listing_requires_certificate=True)
+    m = market(tmp_path, exact_config(storage=storage))
+    pending = m.offer(certified=False)
+    assert list(m.exchange.offers("mobility")) == []
+    certified = m.offer()
+    assert [o.listing for o in m.exchange.offers("mobility")] == [certified.listing]
+    assert pending.price_fen is not None

@@ -7,9 +7,8 @@ unmet, recorded with that reason.
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +24,7 @@ from ledger import Identity
 from marketplace.entries_crossborder import TransferTerms
 from marketplace.exchange import Exchange
 from marketplace.pricing.tiered import choose_version
-from marketplace.state import Offer, Order
+from marketplace.state import ContractState, Licence, Offer, Order
 from marketplace.trading import UnmetMembership
 
 __all__ = ["RECENT_NEEDS", "Buyer", "best_surplus"]
@@ -63,12 +62,15 @@ class Buyer(Participant[BuyerPopulation]):
         terms: np.random.Generator,
         bidding: np.random.Generator | None = None,
         negotiations: Negotiations | None = None,
+        jobs: np.random.Generator | None = None,
     ) -> None:
         """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
         arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes;
         ``bidding`` only the numbers its trading strategy draws. So a variant that changes one
-        leaves the others' draws as they were (common random numbers)."""
+        leaves the others' draws as they were (common random numbers); ``jobs`` only when its
+        compute-in-place jobs run and what they take."""
         super().__init__(identity, exchange, spec, rng)
+        self.jobs = jobs if jobs is not None else np.random.default_rng(0)
         self.arrivals = arrivals
         self.terms = terms
         self.bidder = Haggler(
@@ -155,10 +157,16 @@ class Buyer(Participant[BuyerPopulation]):
             return
         if view.menu:  # a tiered listing: the version's quality is what the buyer gets
             value = value * view.menu[version][0] // 100
+        licence = self.licence_for(listing.spec.delivery_modes, rng.random())
+        if licence is None:
+            exchange.trading.unmet(
+                self.identity.id, category, value, (offer,), membership="licence-not-offered"
+            )
+            return
         order = Order(
             buyer=self.identity.id,
             listing=offer.listing,
-            licence=self._licences[bisect.bisect_right(self._licence_cdf, rng.random())],
+            licence=licence,
             duration_days=spec.duration_days,
             destination=self.destination(),
             value_fen=value,
@@ -184,9 +192,44 @@ class Buyer(Participant[BuyerPopulation]):
             exchange.trading.unmet(self.identity.id, category, value, (offer,))
             return
         patience = spec.patience_days if view.kind == "order-book" else None
-        yield exchange.env.process(
+        contract = yield exchange.env.process(
             exchange.trading.purchase(replace(order, price_fen=limit), patience)
         )
+        computes = contract is not None and contract.licence == "compute-in-place"
+        if computes and spec.compute_jobs_per_day > 0:
+            exchange.env.process(self.run_jobs(contract))
+
+    def licence_for(self, modes: Sequence[Licence], draw: float) -> Licence | None:
+        """The licence this buyer takes among the ``modes`` a listing is offered in, by its
+        weights (renormalised over those modes); None if it wants none of them."""
+        weights = self.spec.licence_weights
+        allowed = [(name, weights[name]) for name in self._licences if name in modes]
+        total = sum(weight for _name, weight in allowed)
+        if total == 0:
+            return None
+        running = 0
+        for name, weight in allowed:
+            running += weight
+            if draw * total < running:
+                return name
+        return allowed[-1][0]
+
+    def run_jobs(self, contract: ContractState) -> Generator[simpy.Event, Any, None]:
+        """Process: once the compute-in-place licence is provisioned, submit jobs (a Poisson
+        stream) until its term ends; each runs at the exchange and is charged its compute."""
+        exchange, spec = self.exchange, self.spec
+        if contract.finished is None:
+            return
+        outcome = yield contract.finished
+        if outcome != "delivered":
+            return
+        ends = contract.signed_at + contract.duration_days * 86_400
+        while True:
+            yield exchange.env.timeout(self.jobs.exponential(1.0 / spec.compute_jobs_per_day))
+            if exchange.now_s() >= ends:
+                return
+            cpu_hours = spec.job_cpu_hours.sample(self.jobs)
+            exchange.operation.run_job(self.identity, contract, cpu_hours)
 
     def consider(self, category: str) -> tuple[Offer, ...]:
         """The consideration set: one page of ``consideration_set`` offers of the category,

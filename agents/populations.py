@@ -51,6 +51,10 @@ def _general_purpose() -> dict[Purpose, int]:
     return {"general": 1}
 
 
+def _every_licence() -> list[Licence]:
+    return ["download", "api", "compute-in-place"]
+
+
 def _default_licence_weights() -> dict[Licence, int]:
     return {"download": 5, "api": 3, "compute-in-place": 2}
 
@@ -190,6 +194,9 @@ class ProviderPopulation(_Population):
     #: at the first review after each such window, a listing whose sales left less than its
     #: hosting cost over the window is withdrawn. 0: never withdraw.
     withdraw_window_days: float = Field(default=180.0, ge=0, le=MAX_DAYS)
+    #: How a dataset holding sensitive personal information may be delivered; others may be
+    #: delivered every way. ``["compute-in-place"]``: usable but not visible.
+    sensitive_delivery: list[Licence] = Field(default_factory=_every_licence, min_length=1)
     #: How often a listed dataset gets a new version (the data is updated), in days; each
     #: version re-enters rights registration as a change. 0: never.
     version_every_days: float = Field(default=0.0, ge=0, le=MAX_DAYS)
@@ -257,6 +264,12 @@ class BuyerPopulation(_Population):
         default_factory=_default_licence_weights
     )
     duration_days: WholeDays = 365
+    #: Jobs a buyer runs per day under each compute-in-place licence, while it lasts, and the
+    #: compute each takes (0: the licence is provisioned but never used).
+    compute_jobs_per_day: float = Field(default=0.0, ge=0, le=10_000)
+    job_cpu_hours: Annotated[Distribution, within(0, 1_000_000, "CPU hours")] = LogNormal(
+        median=2.0, sigma=0.7
+    )
     home: Country = "CN"
     #: Why the data goes abroad (the PRC exemptions of Art. 5 turn on it), by weight; who
     #: receives it (a US recipient certified under the EU-US DPF; a covered person of 28 CFR

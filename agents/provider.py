@@ -19,10 +19,12 @@ from marketplace.entries import WithdrawalReason
 from marketplace.entries_crossborder import ExporterFacts, UsCategory
 from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
-from marketplace.state import Classification, DatasetSpec, ListingState
+from marketplace.state import Classification, DatasetSpec, Licence, ListingState
 
 __all__ = ["RIVALS_SURVEYED", "Provider"]
 
+#: Every way data can be delivered.
+ALL_MODES: tuple[Licence, ...] = ("download", "api", "compute-in-place")
 #: How many competing offers a provider looks at when it (re)prices a listing.
 RIVALS_SURVEYED = 20
 #: Extra days before expiry at which a provider applies to renew a certificate (review time).
@@ -120,6 +122,7 @@ class Provider(Participant[ProviderPopulation]):
             government_related=bool(facts.random() < spec.government_related_share),
             us_category=self._us_category(),
             exporter=self.exporter,
+            delivery_modes=tuple(spec.sensitive_delivery) if sensitive else ALL_MODES,
         )
 
     def _us_category(self) -> UsCategory | None:

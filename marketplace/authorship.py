@@ -18,10 +18,14 @@ against its model, then:
 ``storage.hosting``        every account charged is an open provider account
 ``rights.*``               registration: see :mod:`marketplace.authorship_rights`
 ``pricing.quote``, ``trade.*``  prices and trades: see :mod:`marketplace.authorship_trade`
-``trade.contract``         also: its listing is not withdrawn, its certificate still in force
+``trade.contract``         also: its licence is one the listing is offered in; its listing is
+                           not withdrawn, its certificate still in force
                            (not revoked, cancelled or superseded), its buyer a member now
 ``trade.unmet``            signed by its buyer alone
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
+``operation.job``          signed by the buyer and the operator, under the buyer's
+                           compute-in-place contract, within its licence term (a refused job:
+                           at no cost)
 ``crossborder.application`` filed by the exporter (with the recipient for a contract between
                            them), for an existing contract, once
 ``crossborder.decision``   decides a pending application, for its parties and mechanism, signed
@@ -55,6 +59,8 @@ class MarketRules(TradeRules, RightsRules):
         self.listings: dict[str, str] = {}  # listing -> provider
         self.withdrawn: dict[str, int] = {}  # listing -> seq of its withdrawal
         self.versions: dict[str, int] = {}  # listing -> its latest version
+        self.modes: dict[str, tuple[str, ...]] = {}  # listing -> how it may be delivered
+        self.terms: dict[str, tuple[str, str, int, int]] = {}  # contract -> buyer, licence, span
         self.members: dict[str, list[tuple[int, int]]] = {}  # buyer -> its membership periods
         self.categories: dict[str, str] = {}  # listing -> its category
         self._init_rights()
@@ -140,6 +146,7 @@ class MarketRules(TradeRules, RightsRules):
             return f"listing {body.listing!r} is listed twice"
         self.listings[body.listing] = actor
         self.categories[body.listing] = body.category
+        self.modes[body.listing] = tuple(body.delivery_modes)
         return None
 
     def _storage_hosting(
@@ -233,6 +240,10 @@ class MarketRules(TradeRules, RightsRules):
             return f"listing {body.listing!r} was withdrawn at seq {self.withdrawn[body.listing]}"
         if not self._member_at(body.buyer, self.time):
             return f"buyer {body.buyer} is not a member of the exchange at {self.time} s"
+        if body.licence not in self.modes.get(body.listing, (body.licence,)):
+            return f"licence {body.licence} is not one {body.listing} is offered in"
+        until = self.time + body.duration_days * 86_400
+        self.terms[body.contract] = (body.buyer, body.licence, self.time, until)
         if self.certificates.get(body.certificate) != body.listing:
             return f"certificate {body.certificate!r} was not issued for {body.listing}"
         if not self.in_force(body.certificate):
@@ -263,6 +274,23 @@ class MarketRules(TradeRules, RightsRules):
             if item.contract in self.settled:
                 return f"settles contract {item.contract!r} a second time"
             self.settled.add(item.contract)
+        return None
+
+    def _operation_job(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.ComputeJob
+    ) -> str | None:
+        terms = self.terms.get(body.contract)
+        if terms is None:
+            return f"a job under contract {body.contract!r}, which was never signed"
+        buyer, licence, start, until = terms
+        if licence != "compute-in-place" or buyer != body.buyer:
+            return f"contract {body.contract!r} is no compute-in-place licence of {body.buyer}"
+        if len(signers) != 2 or signers[0] != buyer or self.roles.get(signers[1]) != "operator":
+            return "a job is signed by its buyer and the operator, in that order"
+        if body.refused is None and not start <= self.time < until:
+            return f"a job run outside its licence's term [{start}, {until}) s"
+        if body.refused is not None and body.cost_fen:
+            return "a refused job costs nothing"
         return None
 
     def _crossborder_application(

@@ -127,6 +127,8 @@ class OperationConfig(_Config):
     compute_failure_bp: BasisPoints = 300
     settlement_every_days: Period = 1.0
     delivery_jitter_days: Days = Constant(value=0.0)
+    #: What the exchange charges for an hour of compute a compute-in-place job uses.
+    compute_fen_per_cpu_hour: int = Field(default=1_000, ge=0, le=MAX_FEN)
 
 
 def _default_routes() -> dict[str, Route]:

@@ -12,6 +12,7 @@ Money moves only through these entries (accounts are identity ids, plus ``exchan
 ``account.open``         credit ``account`` with ``endowment_fen`` (money enters)
 ``operation.membership`` ``account`` → ``exchange``: ``fee_fen``
 ``storage.hosting``      each provider in ``charges`` → ``exchange``
+``operation.job``        ``buyer`` → ``exchange``: ``cost_fen`` (compute at the exchange)
 ``trade.contract``       ``buyer`` → ``escrow``: ``price_fen``
 ``operation.settlement`` per item: delivered → ``escrow`` pays ``to_provider_fen`` to the
                          contract's provider and ``fee_fen`` to ``exchange`` (they sum to
@@ -69,6 +70,7 @@ __all__ = [
     "Classification",
     "ClearanceApplication",
     "ClearanceDecision",
+    "ComputeJob",
     "Contract",
     "DatasetVersion",
     "ExporterFacts",
@@ -144,6 +146,10 @@ class MembershipFee(_Body):
     expected_surplus_fen: int
 
 
+def _every_licence() -> list[Licence]:
+    return ["download", "api", "compute-in-place"]
+
+
 class Listing(_Body):
     """Storage: a provider lists a dataset on the exchange."""
 
@@ -166,6 +172,7 @@ class Listing(_Body):
     government_related: bool = False
     us_category: UsCategory | None = None
     exporter: ExporterFacts = ExporterFacts()
+    delivery_modes: list[Licence] = Field(default_factory=_every_licence, min_length=1)
 
 
 class Submission(_Body):
@@ -329,6 +336,7 @@ class NeedUnmet(_Body):
         "none-worth-its-price",
         "membership-not-worth-its-fee",
         "cannot-afford-membership",
+        "licence-not-offered",
     ]
 
 
@@ -384,6 +392,7 @@ class TradeRejected(_Body):
         "venue-refused",
         "withdrawn",
         "not-a-member",
+        "licence-not-offered",
     ]
     detail: str
     #: For a policy refusal: the rules that refused it, the facts it lacked, what it was worth
@@ -407,6 +416,21 @@ class SettlementItem(_Body):
     to_provider_fen: NonNegative
     fee_fen: NonNegative
     refund_fen: NonNegative
+
+
+class ComputeJob(_Body):
+    """Operation: a buyer's job run at the exchange under a compute-in-place licence ("usable
+    but not visible": only its results leave). Signed by the buyer, who submitted it, and the
+    operator, who ran it and charged ``cost_fen`` for ``cpu_hours_x1000`` of compute. A job the
+    licence or the buyer's funds do not allow is recorded with its ``refused`` reason and no
+    cost."""
+
+    contract: str
+    job: str
+    buyer: str
+    cpu_hours_x1000: NonNegative
+    cost_fen: NonNegative
+    refused: Literal["licence-expired", "certificate-ended", "insufficient-funds"] | None = None
 
 
 class Settlement(_Body):
@@ -443,6 +467,7 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "trade.contract": Contract,
     "trade.rejected": TradeRejected,
     "operation.settlement": Settlement,
+    "operation.job": ComputeJob,
     "crossborder.application": ClearanceApplication,
     "crossborder.decision": ClearanceDecision,
 }
@@ -463,6 +488,7 @@ AUTHORIZATION: dict[str, list[str]] = {
         "trade.cancel",
         "trade.clearing",
         "operation.settlement",
+        "operation.job",
     ],
     # A provider is the exporter: it applies for mechanisms and completes those it carries out
     # itself (with the recipient, for contract clauses); regulators and certifiers decide theirs.
@@ -482,6 +508,7 @@ AUTHORIZATION: dict[str, list[str]] = {
         "crossborder.decision",
     ],
     "buyer": [
+        "operation.job",
         "trade.order",
         "trade.cancel",
         "trade.unmet",

@@ -3,10 +3,10 @@
 The metrics fold keeps money as postings (each entry moves fen between two accounts), so its
 Σ endowments = Σ balances holds by construction and proves nothing. This statement is drawn up
 independently, the way an auditor rebuilds a ledger from source documents: for each participant,
-endowment − membership and hosting fees − prices of its purchases + refunds of its failed ones +
-the provider's share of its delivered sales; escrow is the price of every contract not yet
-settled; the exchange holds the fees charged. Invariant 2 requires the two accounts to agree for
-every account, to the fen.
+endowment − membership, hosting and compute fees − prices of its purchases + refunds of its
+failed ones + the provider's share of its delivered sales; escrow is the price of every contract
+not yet settled; the exchange holds the fees charged. Invariant 2 requires the two accounts to
+agree for every account, to the fen.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from marketplace.entries import (
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
     AccountOpen,
+    ComputeJob,
     Contract,
     HostingCharge,
     MembershipFee,
@@ -37,7 +38,7 @@ class MoneyStatement:
         self.bought: Counter[str] = Counter()  # buyer -> Σ prices of its contracts
         self.refunded: Counter[str] = Counter()
         self.earned: Counter[str] = Counter()  # provider -> Σ its share of delivered sales
-        self.fees_charged = 0  # membership + hosting + supplier fees, as each entry states them
+        self.fees_charged = 0  # membership, hosting, compute, supplier fees, as entries state them
         self.open: dict[str, int] = {}  # contract not yet settled -> its price
         self.parties: dict[str, tuple[str, str]] = {}  # contract -> buyer, provider
 
@@ -53,6 +54,10 @@ class MoneyStatement:
             for provider, fen in HostingCharge.model_validate(body).charges.items():
                 self.fees_paid[provider] += fen
                 self.fees_charged += fen
+        elif kind == "operation.job":
+            job = ComputeJob.model_validate(body)
+            self.fees_paid[job.buyer] += job.cost_fen
+            self.fees_charged += job.cost_fen
         elif kind == "trade.contract":
             contract = Contract.model_validate(body)
             self.bought[contract.buyer] += contract.price_fen

@@ -162,7 +162,10 @@ class Metrics:
     fees_supplier_fen: int
     fees_membership_fen: int
     fees_hosting_fen: int
+    fees_compute_fen: int  # compute-in-place jobs, charged by the CPU hour
     fees_total_fen: int
+    compute_jobs: int
+    compute_jobs_refused: int
     buyer_surplus_fen: int
     provider_surplus_fen: int
     provider_profit_fen: int  # provider surplus less the hosting the providers paid
@@ -291,6 +294,11 @@ class LedgerFold:
     def _on_storage_submission(self, time: int, actor: str, body: vocab.Submission) -> None:
         self.submitted[body.dataset] = time
         self.ingest.change(time, +1)
+
+    def _on_operation_job(self, time: int, actor: str, body: vocab.ComputeJob) -> None:
+        self._move(body.buyer, EXCHANGE_ACCOUNT, body.cost_fen)
+        self.count["fen"]["compute"] += body.cost_fen
+        self.count["jobs"]["refused" if body.refused else "run"] += 1
 
     def _on_storage_listing(self, time: int, actor: str, body: vocab.Listing) -> None:
         self.listed[body.listing] = (time, actor, body.origin)  # the signer is the provider
@@ -494,7 +502,13 @@ class LedgerFold:
             fees_supplier_fen=fees["supplier"],
             fees_membership_fen=fees["membership"],
             fees_hosting_fen=fees["hosting"],
-            fees_total_fen=fees["supplier"] + fees["membership"] + fees["hosting"],
+            fees_compute_fen=fees["compute"],
+            fees_total_fen=fees["supplier"]
+            + fees["membership"]
+            + fees["hosting"]
+            + fees["compute"],
+            compute_jobs=count["jobs"]["run"],
+            compute_jobs_refused=count["jobs"]["refused"],
             buyer_surplus_fen=self.buyer_surplus,
             provider_surplus_fen=self.provider_surplus,
             provider_profit_fen=self.provider_surplus - fees["hosting"],

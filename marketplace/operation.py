@@ -20,21 +20,32 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import simpy
 
+from ledger import Identity
 from marketplace.config import FeeSchedule, OperationConfig
 from marketplace.entries import (
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
+    ComputeJob,
     Settlement,
     SettlementItem,
 )
+from marketplace.errors import MarketError
 from marketplace.state import ContractState
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
 
-__all__ = ["Operation"]
+__all__ = ["Operation", "cpu_hours_cost"]
 
 Ended = Literal["delivered", "failed", "cancelled"]
+JobRefusal = Literal["licence-expired", "certificate-ended", "insufficient-funds"]
+
+
+def cpu_hours_cost(cpu_hours: float, fen_per_cpu_hour: int) -> int:
+    """A job's compute charge in whole fen: its CPU time, counted in thousandths of an hour as
+    the ledger records it, at the published rate, rounded half up."""
+    milli = round(cpu_hours * 1000)
+    return (milli * fen_per_cpu_hour + 500) // 1000
 
 
 class Operation:
@@ -52,6 +63,7 @@ class Operation:
         self.finished: list[ContractState] = []
         self.in_delivery = 0
         self._cycles = 0
+        self._jobs = 0
         self._failure_bp = {
             "download": config.download_failure_bp,
             "api": config.api_failure_bp,
@@ -70,6 +82,7 @@ class Operation:
 
     def deliver(self, contract: ContractState) -> simpy.Process:
         self.in_delivery += 1
+        contract.finished = self.exchange.env.event()
         return self.exchange.env.process(self._deliver(contract))
 
     def _deliver(self, contract: ContractState) -> Generator[simpy.Event, Any, None]:
@@ -121,6 +134,39 @@ class Operation:
             )
         self.in_delivery -= 1
         self.finished.append(contract)
+        if contract.finished is not None:
+            contract.finished.succeed(outcome)
+
+    def run_job(self, buyer: Identity, contract: ContractState, cpu_hours: float) -> bool:
+        """Run a buyer's job on the data under its compute-in-place licence and charge the
+        compute it used; only its results leave the exchange. Refused (and recorded so) after
+        the licence term, under an ended certificate, or beyond the buyer's funds."""
+        exchange = self.exchange
+        if contract.licence != "compute-in-place" or contract.buyer != buyer.id:
+            raise MarketError(f"{buyer.id} holds no compute-in-place licence {contract.contract}")
+        now = exchange.now_s()
+        self._jobs += 1
+        cost = cpu_hours_cost(cpu_hours, self.config.compute_fen_per_cpu_hour)
+        certificate = contract.certificate
+        refused: JobRefusal | None = None
+        if now >= contract.signed_at + contract.duration_days * 86_400:
+            refused = "licence-expired"
+        elif certificate is not None and certificate.status in ("revoked", "cancelled"):
+            refused = "certificate-ended"
+        elif not exchange.accounts.can_pay(buyer.id, cost):
+            refused = "insufficient-funds"
+        body = ComputeJob(
+            contract=contract.contract,
+            job=f"J{self._jobs:07d}",
+            buyer=buyer.id,
+            cpu_hours_x1000=round(cpu_hours * 1000),
+            cost_fen=0 if refused else cost,
+            refused=refused,
+        )
+        if refused is None:
+            exchange.accounts.move(buyer.id, EXCHANGE_ACCOUNT, cost)
+        exchange.record("operation.job", body, [buyer, exchange.operator])
+        return refused is None
 
     def settle(self) -> int:
         """Settle every finished delivery in one entry; returns the number settled."""

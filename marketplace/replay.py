@@ -190,6 +190,8 @@ class TapeState:
         elif kind == "storage.hosting":
             for provider, fen in body["charges"].items():
                 self._move(provider, EXCHANGE_ACCOUNT, fen)
+        elif kind == "operation.job":
+            self._move(body["buyer"], EXCHANGE_ACCOUNT, body["cost_fen"])
         elif kind == "crossborder.application" and body.get("route") != "self":
             self.regulator_queue.add(body["application"])
         elif kind == "crossborder.decision":

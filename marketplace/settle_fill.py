@@ -37,6 +37,9 @@ class FillSettler:
         problem = self._membership_problem(order.buyer) or self._certificate_problem(listing)
         if problem is not None:
             return problem
+        if order.licence not in listing.spec.delivery_modes:
+            modes = ", ".join(listing.spec.delivery_modes)
+            return "licence-not-offered", f"{order.licence}: {listing.listing} offers {modes}"
         accounts = self.exchange.accounts
         if not accounts.can_pay(order.buyer, order.price_fen):
             balance = accounts.balance(order.buyer)
@@ -177,6 +180,7 @@ class FillSettler:
             signed_at=entry.time,
             seq=entry.seq,
             certificate=listing.certificate,
+            duration_days=order.duration_days,
         )
         exchange.operation.deliver(contract)
         quality = listing.menu[fill.version][0] if listing.menu else listing.spec.quality_pct

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import simpy
+
 from marketplace.crossborder_hook import Requirement
 from marketplace.entries_crossborder import ExporterFacts, TransferTerms, UsCategory
 from marketplace.exports import Subjects
@@ -46,6 +48,9 @@ class DatasetSpec:
     government_related: bool = False
     us_category: UsCategory | None = None
     exporter: ExporterFacts = field(default_factory=ExporterFacts)
+    #: How it may be delivered: data with sensitive personal information is often offered
+    #: only "usable but not visible" (compute-in-place), never downloaded.
+    delivery_modes: tuple[Licence, ...] = ("download", "api", "compute-in-place")
 
     @property
     def subjects(self) -> Subjects:
@@ -150,6 +155,8 @@ class ContractState:
     signed_at: int
     seq: int
     certificate: CertificateState | None = None  # the one it was signed under
+    duration_days: int = 365  # the licence term from signing
+    finished: simpy.Event | None = None  # fires when delivery ends, whatever the outcome
     outcome: Literal["pending", "delivered", "failed", "cancelled"] = "pending"
     moved_at: int = 0
     delivered_at: int = 0

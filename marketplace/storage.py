@@ -102,6 +102,7 @@ class Storage:
             government_related=spec.government_related,
             us_category=spec.us_category,
             exporter=spec.exporter,
+            delivery_modes=list(spec.delivery_modes),
         )
         entry = self.exchange.record("storage.listing", body, [provider])
         listing = ListingState(listing_id, provider.id, spec, entry.time, entry.seq)

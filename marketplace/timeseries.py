@@ -57,7 +57,7 @@ STAGE_COUNTS = (
 #: regulator or certifier (those an exporter carries out itself wait for nobody).
 BACKLOGS = ("rights", "desk", "delivery", "clearance")
 #: The exchange's revenue streams (keys of :attr:`TimeSeries.fees_fen`).
-FEES = ("supplier", "membership", "hosting")
+FEES = ("supplier", "membership", "hosting", "compute")
 UNKNOWN = "unknown"  # a contract citing a quote the ledger does not hold
 
 
@@ -268,6 +268,9 @@ class SeriesFold:
         self, seq: int, time: int, actor: str, body: vocab.HostingCharge
     ) -> None:
         self._add(self.fees, "hosting", sum(body.charges.values()))
+
+    def _on_operation_job(self, seq: int, time: int, actor: str, body: vocab.ComputeJob) -> None:
+        self._add(self.fees, "compute", body.cost_fen)
 
     def _on_crossborder_application(
         self, seq: int, time: int, actor: str, body: vocab.ClearanceApplication

@@ -51,7 +51,9 @@ __all__ = ["US_CATEGORIES", "Ticket", "Trading", "transfer_facts"]
 CancelReason = Literal[
     "replaced", "expired", "walked-away", "venue-closed", "outbid", "deadline", "listing-withdrawn"
 ]
-UnmetMembership = Literal["membership-not-worth-its-fee", "cannot-afford-membership"]
+UnmetMembership = Literal[
+    "membership-not-worth-its-fee", "cannot-afford-membership", "licence-not-offered"
+]
 UnmetReason = Literal["no-offers", "none-certified", "none-worth-its-price"] | UnmetMembership
 #: Reasons a trader gives itself; the others are the venue's, signed by the operator.
 _TRADERS_OWN: frozenset[str] = frozenset({"replaced", "expired", "walked-away"})

@@ -234,8 +234,17 @@ def _populate(
             arrivals = streams.generator(f"buyer/{identity.id}/arrivals")
             terms = streams.generator(f"buyer/{identity.id}/terms")
             bidding = streams.generator(f"buyer/{identity.id}/bidding")
+            jobs = streams.generator(f"buyer/{identity.id}/jobs")
             buyer = Buyer(
-                identity, exchange, population, rng, arrivals, terms, bidding, world.negotiations
+                identity,
+                exchange,
+                population,
+                rng,
+                arrivals,
+                terms,
+                bidding,
+                world.negotiations,
+                jobs,
             )
             world.buyers.append(buyer)
             env.process(buyer.shop())

@@ -80,6 +80,7 @@ HEADLINES: list[tuple[str, Unit, Callable[[Metrics], float | int | None]]] = [
     ("fees: supplier", "fen", lambda m: m.fees_supplier_fen),
     ("fees: membership", "fen", lambda m: m.fees_membership_fen),
     ("fees: hosting", "fen", lambda m: m.fees_hosting_fen),
+    ("fees: compute", "fen", lambda m: m.fees_compute_fen),
     ("fees: total", "fen", lambda m: m.fees_total_fen),
     ("welfare: buyer surplus", "fen", lambda m: m.buyer_surplus_fen),
     ("welfare: provider surplus", "fen", lambda m: m.provider_surplus_fen),

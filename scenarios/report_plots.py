@@ -61,7 +61,12 @@ BACKLOG_TITLES = {
     "delivery": "contracts in delivery (price in escrow)",
     "clearance": "cross-border applications at the regulator",
 }
-FEE_LABELS = {"supplier": "supplier fees", "membership": "membership", "hosting": "hosting"}
+FEE_LABELS = {
+    "supplier": "supplier fees",
+    "membership": "membership",
+    "hosting": "hosting",
+    "compute": "compute",
+}
 
 
 # -- the plots ----------------------------------------------------------------------------------

@@ -477,7 +477,10 @@ EXPECTED: dict[str, Any] = {
     "fees_supplier_fen": 10_000,
     "fees_membership_fen": 20_000,
     "fees_hosting_fen": 500,
+    "fees_compute_fen": 0,
     "fees_total_fen": 30_500,
+    "compute_jobs": 0,
+    "compute_jobs_refused": 0,
     "buyer_surplus_fen": 50_000 + 20_000,
     "provider_surplus_fen": 75_000 + 75_000,
     "provider_profit_fen": 75_000 + 75_000 - 500,  # less the hosting p1 paid

@@ -1,4 +1,5 @@
-"""The rights-capacity study, ``--set`` overrides, and the review-staffing check."""
+"""The built-in studies (rights capacity, delivery modes), ``--set`` overrides, and the
+review-staffing check."""
 
 from __future__ import annotations
 
@@ -65,3 +66,19 @@ def test_a_bad_set_is_one_line_on_the_command_line(tmp_path: Path) -> None:
 def test_a_review_step_without_assessors_is_refused() -> None:
     with pytest.raises(ScenarioError, match="review step 'legal' has no assessors"):
         load(resolve("rights_capacity"), Scenario, ["population.3.count=0"])
+
+
+def test_compute_in_place_grows_with_sensitive_data(tmp_path: Path) -> None:
+    shares = []
+    for share in ("0", "1"):
+        out = tmp_path / f"dm-{share}"
+        done = cli(
+            "run", "delivery_modes", "--no-rerun", "--days", "60", "--out", str(out),
+            "--set", f"population.0.sensitive_share={share}",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert cli("verify", str(out)).returncode == 0
+        figures = fold(out)
+        shares.append(figures.trades_by_licence.get("compute-in-place", 0) / figures.trades)
+        assert figures.compute_jobs > 0 and figures.fees_compute_fen > 0
+    assert shares[0] < 0.5 < shares[1] == 1.0

@@ -27,10 +27,22 @@ from marketplace.pricing.tiered import choose_version
 from marketplace.state import ContractState, Licence, Offer, Order
 from marketplace.trading import UnmetMembership
 
-__all__ = ["RECENT_NEEDS", "Buyer", "best_surplus"]
+__all__ = ["RECENT_NEEDS", "Buyer", "best_surplus", "cheapest_worth"]
 
 #: How many of its latest needs a buyer judges membership by.
 RECENT_NEEDS = 10
+
+
+def cheapest_worth(seen: PurchaseObservation) -> int:
+    """The lowest price of a certified offer on the page worth its price (0 if none is)."""
+    return min(
+        (
+            offer.price_fen
+            for offer in seen.offers
+            if offer.certified and value_of(seen.value_fen, offer) >= offer.price_fen
+        ),
+        default=0,
+    )
 
 
 def best_surplus(seen: PurchaseObservation) -> int:
@@ -108,7 +120,7 @@ class Buyer(Participant[BuyerPopulation]):
             value = max(1, round(spec.value_fen.sample(rng)))
             seen = PurchaseObservation(value, self.consider(category))
             self._recent_surplus.append(best_surplus(seen))
-            declined = self.membership()
+            declined = self.membership(cheapest_worth(seen))
             if declined is not None:
                 self.exchange.trading.unmet(
                     self.identity.id, category, value, seen.offers, membership=declined
@@ -131,16 +143,22 @@ class Buyer(Participant[BuyerPopulation]):
         needs = self.spec.arrival_rate_per_day * self.exchange.membership_period_days
         return round(sum(recent) / len(recent) * needs)
 
-    def membership(self) -> UnmetMembership | None:
+    def membership(self, spend_fen: int = 0) -> UnmetMembership | None:
         """Be a member now, joining or renewing when the membership is worth its fee (the
-        buyer's participation decision); or say why not."""
+        buyer's participation decision); or say why not. A buyer pays a fee only for a need it
+        can meet now (``spend_fen``: what meeting it costs, 0 when nothing on the page is worth
+        its price), and only if, the fee paid, it could still pay that: a fee that would leave
+        it unable to buy anything is not worth paying."""
         exchange = self.exchange
         until = exchange.member_until(self.identity.id)
         if until is not None and until > exchange.now_s():
             return None
         expected = self.expected_surplus_fen()
-        if expected < exchange.membership_fee_fen:
-            return "membership-not-worth-its-fee"
+        fee = exchange.membership_fee_fen
+        if expected < fee or (fee > 0 and spend_fen == 0):
+            return "membership-not-worth-its-fee"  # nor does this need give a reason to join
+        if exchange.balance(self.identity.id) < fee + spend_fen:
+            return "cannot-afford-membership"
         if not exchange.join(self.identity, expected):
             return "cannot-afford-membership"
         return None

@@ -23,6 +23,9 @@ against its model, then:
                            (not revoked, cancelled or superseded), its buyer a member now
 ``trade.unmet``            signed by its buyer alone
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
+``operation.dispute``      signed by the contract's buyer alone, once, before settlement
+``operation.ruling``       signed by the operator, on an open dispute; a dismissal refunds 0;
+                           the delivered item then refunds exactly what was ruled
 ``operation.job``          signed by the buyer and the operator, under the buyer's
                            compute-in-place contract, within its licence term (a refused job:
                            at no cost)
@@ -67,6 +70,7 @@ class MarketRules(TradeRules, RightsRules):
         self.contracts: set[str] = set()
         self._init_trade()
         self.settled: set[str] = set()
+        self.disputed: dict[str, int | None] = {}  # contract -> refund ruled (None: still open)
         self.clearances: dict[str, vocab.ClearanceApplication] = {}  # pending applications
         self.cleared: set[str] = set()
         self.cycle = 0
@@ -273,7 +277,39 @@ class MarketRules(TradeRules, RightsRules):
                 return f"settles contract {item.contract!r}, which was never signed"
             if item.contract in self.settled:
                 return f"settles contract {item.contract!r} a second time"
+            if item.contract in self.disputed and self.disputed[item.contract] is None:
+                return f"settles contract {item.contract!r} while its dispute is open"
+            refund = self.disputed.get(item.contract) or 0
+            if item.outcome == "delivered" and item.refund_fen != refund:
+                return (
+                    f"refunds {item.refund_fen} fen of delivered {item.contract!r}, ruled {refund}"
+                )
             self.settled.add(item.contract)
+        return None
+
+    def _operation_dispute(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.DeliveryDispute
+    ) -> str | None:
+        terms = self.terms.get(body.contract)
+        if terms is None or terms[0] != body.buyer:
+            return f"{body.buyer} disputes contract {body.contract!r}, which is not its"
+        if signers != (body.buyer,):
+            return "a dispute is signed by its buyer alone"
+        if body.contract in self.disputed or body.contract in self.settled:
+            return f"contract {body.contract!r} is disputed twice, or after its settlement"
+        self.disputed[body.contract] = None
+        return None
+
+    def _operation_ruling(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.DeliveryRuling
+    ) -> str | None:
+        if len(signers) != 1 or self.roles.get(signers[0]) != "operator":
+            return "a ruling is signed by the operator alone"
+        if self.disputed.get(body.contract, 0) is not None:
+            return f"rules on contract {body.contract!r}, which has no open dispute"
+        if not body.upheld and body.refund_fen:
+            return "a dismissed dispute refunds nothing"
+        self.disputed[body.contract] = body.refund_fen
         return None
 
     def _operation_job(

@@ -129,6 +129,14 @@ class OperationConfig(_Config):
     delivery_jitter_days: Days = Constant(value=0.0)
     #: What the exchange charges for an hour of compute a compute-in-place job uses.
     compute_fen_per_cpu_hour: int = Field(default=1_000, ge=0, le=MAX_FEN)
+    #: Delivery disputes: the chance a buyer disputes a delivered contract (the data is not as
+    #: described), how long the exchange's ruling takes, the chance it upholds the claim, and
+    #: the share of the price an upheld claim refunds (a partial refund; the supplier fee is
+    #: then charged on what the provider keeps).
+    dispute_bp: BasisPoints = 0
+    dispute_days: Days = LogNormal(median=10.0, sigma=0.5)
+    dispute_upheld_bp: BasisPoints = 5_000
+    partial_refund_bp: BasisPoints = 5_000
 
 
 def _default_routes() -> dict[str, Route]:

@@ -15,9 +15,10 @@ Money moves only through these entries (accounts are identity ids, plus ``exchan
 ``operation.job``        ``buyer`` → ``exchange``: ``cost_fen`` (compute at the exchange)
 ``trade.contract``       ``buyer`` → ``escrow``: ``price_fen``
 ``operation.settlement`` per item: delivered → ``escrow`` pays ``to_provider_fen`` to the
-                         contract's provider and ``fee_fen`` to ``exchange`` (they sum to
-                         the price); failed or cancelled → ``escrow`` refunds ``refund_fen``
-                         (the price)
+                         contract's provider, ``fee_fen`` to ``exchange`` and ``refund_fen``
+                         (0, or an upheld dispute's partial refund) to the buyer: they sum
+                         to the price; failed or cancelled → ``escrow`` refunds
+                         ``refund_fen`` (the price)
 =======================  ==========================================================
 
 so at every point ``Σ endowments = Σ balances`` (escrow and exchange included), and the fees
@@ -73,6 +74,8 @@ __all__ = [
     "ComputeJob",
     "Contract",
     "DatasetVersion",
+    "DeliveryDispute",
+    "DeliveryRuling",
     "ExporterFacts",
     "HostingCharge",
     "IssuedCertificate",
@@ -433,6 +436,24 @@ class ComputeJob(_Body):
     refused: Literal["licence-expired", "certificate-ended", "insufficient-funds"] | None = None
 
 
+class DeliveryDispute(_Body):
+    """Operation: a buyer disputes a delivered contract (the data is not as described)."""
+
+    contract: str
+    buyer: str
+    grounds: str
+
+
+class DeliveryRuling(_Body):
+    """Operation: the exchange rules on a delivery dispute; an upheld one refunds
+    ``refund_fen`` of the price to the buyer at settlement (a partial refund)."""
+
+    contract: str
+    upheld: bool
+    refund_fen: NonNegative
+    days_x1000: NonNegative
+
+
 class Settlement(_Body):
     """Operation: one settlement cycle — every delivery that finished since the last cycle."""
 
@@ -468,6 +489,8 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "trade.rejected": TradeRejected,
     "operation.settlement": Settlement,
     "operation.job": ComputeJob,
+    "operation.dispute": DeliveryDispute,
+    "operation.ruling": DeliveryRuling,
     "crossborder.application": ClearanceApplication,
     "crossborder.decision": ClearanceDecision,
 }
@@ -489,6 +512,7 @@ AUTHORIZATION: dict[str, list[str]] = {
         "trade.clearing",
         "operation.settlement",
         "operation.job",
+        "operation.ruling",
     ],
     # A provider is the exporter: it applies for mechanisms and completes those it carries out
     # itself (with the recipient, for contract clauses); regulators and certifiers decide theirs.
@@ -509,6 +533,7 @@ AUTHORIZATION: dict[str, list[str]] = {
     ],
     "buyer": [
         "operation.job",
+        "operation.dispute",
         "trade.order",
         "trade.cancel",
         "trade.unmet",

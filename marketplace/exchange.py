@@ -137,6 +137,10 @@ class Exchange:
         when the fee takes every price whole)."""
         return break_even_fen(unit_cost_fen, self.config.fees.supplier_fee_bp)
 
+    def balance(self, account: str) -> int:
+        """What ``account`` holds now (a participant reads its own)."""
+        return self.accounts.balance(account)
+
     def member_until(self, account: str) -> int | None:
         """When ``account``'s membership ends (seconds), None if it never joined."""
         return self._members.get(account)

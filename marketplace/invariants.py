@@ -104,8 +104,9 @@ class _MoneyCheck:
     """Settlements against their contracts, and escrow after every entry the fold has taken.
 
     The fold moves money as the ledger says; this checker asks whether what it says is right:
-    a delivered item pays out exactly the price (provider share + fee), a failed one refunds
-    exactly the price, no contract settles twice or without existing, escrow never dips below 0.
+    a delivered item pays out exactly the price (provider share + fee + the partial refund an
+    upheld dispute ruled, if any), a failed one refunds exactly the price, no contract settles
+    twice or without existing, escrow never dips below 0.
     """
 
     def __init__(self, fold: LedgerFold) -> None:
@@ -113,6 +114,7 @@ class _MoneyCheck:
         self.prices: dict[str, int] = {}
         self.fees: dict[str, int] = {}
         self.settled: set[str] = set()
+        self.rulings: dict[str, int] = {}  # contract -> the partial refund an upheld ruling set
         self.items = 0
         self.escrow_negative = False
         self.offences = _Offences()
@@ -128,6 +130,8 @@ class _MoneyCheck:
                     f"seq {seq} contract {contract.contract}: buyer {contract.buyer} balance "
                     f"went negative: {paid_from} fen"
                 )
+        elif kind == "operation.ruling" and body.get("upheld"):
+            self.rulings[str(body["contract"])] = int(body["refund_fen"])
         elif kind == "operation.settlement":
             for item in Settlement.model_validate(body).items:
                 self.items += 1
@@ -139,13 +143,23 @@ class _MoneyCheck:
                 if item.contract in self.settled:
                     self.offences.add(f"{where}: settled a second time")
                 self.settled.add(item.contract)
-                paid = item.to_provider_fen + item.fee_fen
+                paid = item.to_provider_fen + item.fee_fen + item.refund_fen
+                ruled = self.rulings.get(item.contract, 0)
                 if item.outcome == "delivered" and paid != price:
                     self.offences.add(
                         f"{where}: delivered, to_provider {item.to_provider_fen} + fee "
-                        f"{item.fee_fen} = {paid} fen != price {price} fen"
+                        f"{item.fee_fen} + refund {item.refund_fen} = {paid} fen != price "
+                        f"{price} fen"
                     )
-                elif item.outcome == "delivered" and item.fee_fen != self.fees[item.contract]:
+                elif item.outcome == "delivered" and item.refund_fen != ruled:
+                    self.offences.add(
+                        f"{where}: delivered with a refund of {item.refund_fen} fen, but the "
+                        f"ruling on its dispute refunds {ruled} fen"
+                    )
+                elif item.outcome == "delivered" and (
+                    item.fee_fen > self.fees[item.contract]
+                    or (item.refund_fen == 0 and item.fee_fen != self.fees[item.contract])
+                ):
                     self.offences.add(
                         f"{where}: fee {item.fee_fen} fen != the contract's supplier fee "
                         f"{self.fees[item.contract]} fen"

@@ -72,8 +72,7 @@ class MoneyStatement:
                 if item.outcome == "delivered":
                     self.earned[provider] += item.to_provider_fen
                     self.fees_charged += item.fee_fen
-                else:
-                    self.refunded[buyer] += item.refund_fen
+                self.refunded[buyer] += item.refund_fen  # in full, or a partial refund
 
     def balances(self) -> dict[str, int]:
         """Every account's balance as the facts state it (escrow and the exchange included)."""

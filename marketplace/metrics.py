@@ -156,6 +156,9 @@ class Metrics:
     failed: int
     cancelled: int  # a required cross-border mechanism was refused: refunded, no data moved
     refunds_fen: int
+    delivery_disputes: int
+    delivery_disputes_upheld: int
+    partial_refunds_fen: int  # refunded to buyers on delivered contracts (upheld disputes)
     settlement_lag_days_mean: float | None
     in_escrow: int
     escrow_balance_fen: int
@@ -295,6 +298,13 @@ class LedgerFold:
         self.submitted[body.dataset] = time
         self.ingest.change(time, +1)
 
+    def _on_operation_dispute(self, time: int, actor: str, body: vocab.DeliveryDispute) -> None:
+        self.count["disputes"]["raised"] += 1
+
+    def _on_operation_ruling(self, time: int, actor: str, body: vocab.DeliveryRuling) -> None:
+        if body.upheld:
+            self.count["disputes"]["upheld"] += 1
+
     def _on_operation_job(self, time: int, actor: str, body: vocab.ComputeJob) -> None:
         self._move(body.buyer, EXCHANGE_ACCOUNT, body.cost_fen)
         self.count["fen"]["compute"] += body.cost_fen
@@ -401,13 +411,15 @@ class LedgerFold:
                 continue
             self._move(ESCROW_ACCOUNT, deal.provider, item.to_provider_fen)
             self._move(ESCROW_ACCOUNT, EXCHANGE_ACCOUNT, item.fee_fen)
+            self._move(ESCROW_ACCOUNT, deal.buyer, item.refund_fen)  # an upheld dispute's
+            self.count["fen"]["partial_refunds"] += item.refund_fen
             self.count["settlement"]["delivered"] += 1
             self.count["fen"]["supplier"] += item.fee_fen
             self.count["revenue"][deal.provider] += item.to_provider_fen
             # Welfare counts only what the contract's recorded ground truth supports.
             value = deal.research.get("buyer_value_fen")
             cost = deal.research.get("provider_cost_fen")
-            self.buyer_surplus += 0 if value is None else value - deal.price
+            self.buyer_surplus += 0 if value is None else value - deal.price + item.refund_fen
             self.provider_surplus += 0 if cost is None else item.to_provider_fen - cost
 
     # -- the figures --------------------------------------------------------------------------
@@ -496,6 +508,9 @@ class LedgerFold:
             failed=count["settlement"]["failed"],
             cancelled=count["settlement"]["cancelled"],
             refunds_fen=fees["refunds"],
+            delivery_disputes=count["disputes"]["raised"],
+            delivery_disputes_upheld=count["disputes"]["upheld"],
+            partial_refunds_fen=fees["partial_refunds"],
             settlement_lag_days_mean=sum(self.lags) / len(self.lags) / DAY if self.lags else None,
             in_escrow=sum(1 for deal in self.deals.values() if not deal.settled),
             escrow_balance_fen=self.balances[ESCROW_ACCOUNT],

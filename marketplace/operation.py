@@ -26,10 +26,13 @@ from marketplace.entries import (
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
     ComputeJob,
+    DeliveryDispute,
+    DeliveryRuling,
     Settlement,
     SettlementItem,
 )
 from marketplace.errors import MarketError
+from marketplace.money import apply_bp
 from marketplace.state import ContractState
 
 if TYPE_CHECKING:
@@ -103,7 +106,33 @@ class Operation:
         if self._stopped(contract, before_moving=False):  # ended while the data moved
             self._finish(contract, "cancelled")
             return
+        if not failed and self.config.dispute_bp:
+            yield env.process(self._dispute(contract))
         self._finish(contract, "failed" if failed else "delivered")
+
+    def _dispute(self, contract: ContractState) -> Generator[simpy.Event, Any, None]:
+        """Process: the buyer may dispute what it received; the exchange rules, and an upheld
+        claim refunds part of the price at settlement (settlement waits for the ruling)."""
+        config, exchange = self.config, self.exchange
+        if self.rng.random() * 10_000 >= config.dispute_bp:
+            return
+        buyer = exchange.identities[contract.buyer]
+        claim = DeliveryDispute(
+            contract=contract.contract, buyer=contract.buyer, grounds="not as described"
+        )
+        exchange.record("operation.dispute", claim, [buyer])
+        days = config.dispute_days.sample(self.rng)
+        upheld = bool(self.rng.random() * 10_000 < config.dispute_upheld_bp)
+        yield exchange.env.timeout(days)
+        refund = apply_bp(contract.price_fen, config.partial_refund_bp) if upheld else 0
+        ruling = DeliveryRuling(
+            contract=contract.contract,
+            upheld=upheld,
+            refund_fen=refund,
+            days_x1000=round(days * 1000),
+        )
+        exchange.record("operation.ruling", ruling, [exchange.operator])
+        contract.refund_fen = refund
 
     def _stopped(self, contract: ContractState, *, before_moving: bool) -> bool:
         """No data moves, and no delivery completes, under a certificate that was revoked or
@@ -177,17 +206,25 @@ class Operation:
         for contract in self.finished:
             provider = contract.listing.provider
             if contract.outcome == "delivered":
-                to_provider = contract.price_fen - contract.supplier_fee_fen
+                refund = contract.refund_fen
+                fee = (
+                    contract.supplier_fee_fen
+                    if refund == 0
+                    else apply_bp(contract.price_fen - refund, self.fees.supplier_fee_bp)
+                )
+                to_provider = contract.price_fen - refund - fee
                 accounts.move(ESCROW_ACCOUNT, provider, to_provider)
-                accounts.move(ESCROW_ACCOUNT, EXCHANGE_ACCOUNT, contract.supplier_fee_fen)
+                accounts.move(ESCROW_ACCOUNT, EXCHANGE_ACCOUNT, fee)
+                if refund:
+                    accounts.move(ESCROW_ACCOUNT, contract.buyer, refund)
                 item = SettlementItem(
                     contract=contract.contract,
                     outcome="delivered",
                     moved_at=contract.moved_at,
                     delivered_at=contract.delivered_at,
                     to_provider_fen=to_provider,
-                    fee_fen=contract.supplier_fee_fen,
-                    refund_fen=0,
+                    fee_fen=fee,
+                    refund_fen=refund,
                 )
             else:
                 accounts.move(ESCROW_ACCOUNT, contract.buyer, contract.price_fen)

@@ -220,8 +220,7 @@ class TapeState:
         if item["outcome"] == "delivered":
             self._move(ESCROW_ACCOUNT, provider, item["to_provider_fen"])
             self._move(ESCROW_ACCOUNT, EXCHANGE_ACCOUNT, item["fee_fen"])
-        else:
-            self._move(ESCROW_ACCOUNT, buyer, item["refund_fen"])
+        self._move(ESCROW_ACCOUNT, buyer, item["refund_fen"])  # in full, or a partial refund
 
     def top_balances(self, count: int = 8) -> list[tuple[str, int]]:
         return self.balances.most_common(count)

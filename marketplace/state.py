@@ -157,6 +157,7 @@ class ContractState:
     certificate: CertificateState | None = None  # the one it was signed under
     duration_days: int = 365  # the licence term from signing
     finished: simpy.Event | None = None  # fires when delivery ends, whatever the outcome
+    refund_fen: int = 0  # of a delivered contract: an upheld dispute's partial refund
     outcome: Literal["pending", "delivered", "failed", "cancelled"] = "pending"
     moved_at: int = 0
     delivered_at: int = 0

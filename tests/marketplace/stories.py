@@ -471,6 +471,9 @@ EXPECTED: dict[str, Any] = {
     "delivered": 2,
     "failed": 1,
     "refunds_fen": 80_000,
+    "delivery_disputes": 0,
+    "delivery_disputes_upheld": 0,
+    "partial_refunds_fen": 0,
     "settlement_lag_days_mean": 5.0,  # 6, 5 and 4 days
     "in_escrow": 1,
     "escrow_balance_fen": 50_000,

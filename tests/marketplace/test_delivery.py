@@ -8,11 +8,14 @@ import pytest
 
 from ledger import audit
 from marketplace.authorship import market_rules
+from marketplace.config import OperationConfig
+from marketplace.distributions import Constant
 from marketplace.errors import MarketError
+from marketplace.invariants import check_invariants
 from marketplace.metrics import fold
 from marketplace.operation import cpu_hours_cost
 from marketplace.state import ContractState
-from tests.marketplace.setup import ENDOWMENT, Market, dataset, market, order
+from tests.marketplace.setup import ENDOWMENT, Market, dataset, exact_config, market, order
 
 COMPUTE_ONLY = dataset(delivery_modes=("compute-in-place",))
 
@@ -88,3 +91,36 @@ def test_a_job_under_a_revoked_certificate_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("hours", "rate", "fen"), [(2.0, 1_000, 2_000), (0.0004, 1_000, 0)])
 def test_compute_is_charged_in_whole_fen(hours: float, rate: int, fen: int) -> None:
     assert cpu_hours_cost(hours, rate) == fen
+
+
+def test_an_upheld_dispute_refunds_part_of_the_price(tmp_path: Path) -> None:
+    disputes = OperationConfig(
+        download_mb_per_day=1_000,
+        download_failure_bp=0,
+        dispute_bp=10_000,
+        dispute_upheld_bp=10_000,
+        partial_refund_bp=4_000,
+        dispute_days=Constant(value=3.0),
+    )
+    m = market(tmp_path, exact_config(operation=disputes))
+    listing = m.offer(price_fen=10_000)
+    contract = m.run(m.exchange.trading.purchase(order(m.buyer, listing)))
+    assert contract is not None
+    m.env.run(until=10)
+    m.exchange.operation.settle()
+    [claim] = m.facts("operation.dispute")
+    [ruling] = m.facts("operation.ruling")
+    assert claim.signers == (m.buyer.id,) and ruling.body.refund_fen == 4_000
+    [item] = m.facts("operation.settlement")[0].body.items
+    # the supplier fee (2.5 %) is charged on the 6,000 the provider keeps
+    assert (item.outcome, item.refund_fen, item.fee_fen, item.to_provider_fen) == (
+        "delivered",
+        4_000,
+        150,
+        5_850,
+    )
+    assert m.exchange.accounts.balance(m.buyer.id) == ENDOWMENT - 6_000
+    m.ledger.close()
+    assert all(r.ok for r in check_invariants(m.url))
+    figures = fold(m.url)
+    assert (figures.delivery_disputes, figures.partial_refunds_fen) == (1, 4_000)

@@ -124,8 +124,8 @@ def test_a_settlement_paying_more_than_the_price_is_a_leak(tmp_path: Path) -> No
     result = only_failure(check_invariants(tmp_path / "ledger.db"))
     assert result.name == MONEY
     assert result.detail == (
-        f"seq {seq} contract K1: delivered, to_provider 96000 + fee 5000 = 101000 fen "
-        "!= price 100000 fen"
+        f"seq {seq} contract K1: delivered, to_provider 96000 + fee 5000 + refund 0 = 101000 "
+        "fen != price 100000 fen"
     )
 
 

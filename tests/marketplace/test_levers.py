@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from ledger import audit
 from marketplace.authorship import market_rules
 from marketplace.config import FeeSchedule
+from marketplace.entries import DeliveryDispute, DeliveryRuling
 from marketplace.errors import MarketError
 from marketplace.invariants import MONEY, check_invariants
 from marketplace.metrics import LedgerFold
 from marketplace.money import apply_bp, break_even_fen
 from tests.marketplace.setup import DAY, dataset, exact_config, market, order
-from tests.marketplace.stories import LISTING, Script, certified_market
+from tests.marketplace.stories import LISTING, Script, certified_market, delivered
 
 
 def refusal(s: Script, tmp_path: Path) -> str:
@@ -119,8 +120,6 @@ def test_the_statement_catches_postings_that_go_astray(
     wrong account (Σ balances still equal to Σ endowments), the statement disagrees."""
     s = certified_market(tmp_path / "ledger.db")
     s.contract("K1", "b1", 100_000, 8, fee=2_500)
-    from tests.marketplace.stories import delivered
-
     s.settle(10, delivered("K1", 100_000, 2_500, 9))
     s.close()
     assert all(r.ok for r in check_invariants(tmp_path / "ledger.db"))
@@ -140,3 +139,38 @@ def test_a_membership_year_is_counted_in_days(tmp_path: Path) -> None:
     m = market(tmp_path, exact_config(fees=FeeSchedule(membership_fee_fen=0)))
     [first, _second] = m.facts("operation.membership")
     assert first.body.valid_until - first.body.valid_from == 365 * DAY
+
+
+# -- delivery disputes --------------------------------------------------------------------------
+def test_a_partial_refund_needs_an_upheld_ruling(tmp_path: Path) -> None:
+    s = certified_market(tmp_path / "ledger.db")
+    s.contract("K1", "b1", 100_000, 8, fee=2_500)
+    refunded = delivered("K1", 100_000, 1_250, 9).model_copy(
+        update={"refund_fen": 50_000, "to_provider_fen": 48_750}
+    )
+    s.settle(10, refunded)
+    assert "refunds 50000 fen of delivered 'K1', ruled 0" in refusal(s, tmp_path)
+
+
+def test_no_settlement_while_a_dispute_is_open(tmp_path: Path) -> None:
+    s = certified_market(tmp_path / "ledger.db")
+    s.contract("K1", "b1", 100_000, 8, fee=2_500)
+    claim = DeliveryDispute(contract="K1", buyer="b1", grounds="not as described")
+    s.record("operation.dispute", claim, 9, "b1")
+    s.settle(10, delivered("K1", 100_000, 2_500, 9))
+    assert "while its dispute is open" in refusal(s, tmp_path)
+
+
+def test_a_ruled_refund_settles_and_keeps_every_invariant(tmp_path: Path) -> None:
+    s = certified_market(tmp_path / "ledger.db")
+    s.contract("K1", "b1", 100_000, 8, fee=2_500)
+    claim = DeliveryDispute(contract="K1", buyer="b1", grounds="not as described")
+    s.record("operation.dispute", claim, 9, "b1")
+    ruling = DeliveryRuling(contract="K1", upheld=True, refund_fen=50_000, days_x1000=1_000)
+    s.record("operation.ruling", ruling, 10, "op")
+    refunded = delivered("K1", 100_000, 1_250, 9).model_copy(
+        update={"refund_fen": 50_000, "to_provider_fen": 48_750}
+    )
+    s.settle(11, refunded)
+    s.close()
+    assert all(r.ok for r in check_invariants(tmp_path / "ledger.db"))

@@ -274,6 +274,11 @@ plans = st.lists(
     endowment_fen=st.sampled_from([50_000, 3_000, 0]) | st.integers(0, 8_000),
     prices=st.lists(st.integers(1, 3_000), min_size=3, max_size=3),
     withdraw_on=st.none() | st.floats(0, 15, allow_nan=False),
+    dispute=st.tuples(
+        st.sampled_from([0, 5_000, 10_000]),  # chance a delivery is disputed
+        st.sampled_from([0, 10_000]) | st.integers(0, 10_000),  # chance it is upheld
+        st.sampled_from([0, 5_000, 10_000]) | st.integers(0, 10_000),  # share refunded
+    ),
 )
 def test_money_is_conserved_whatever_happens(
     plan: list[Plan],
@@ -284,10 +289,12 @@ def test_money_is_conserved_whatever_happens(
     endowment_fen: int,
     prices: list[int],
     withdraw_on: float | None,
+    dispute: tuple[int, int, int],
 ) -> None:
-    """Under any fee schedule, with refunds of failed deliveries, a withdrawal part-way and
-    buyers who cannot afford their membership: every fen is accounted for, and the ledger's
-    invariants (its two independent accounts of money among them) hold."""
+    """Under any fee schedule, with refunds of failed deliveries, partial refunds of disputed
+    ones, a withdrawal part-way and buyers who cannot afford their membership: every fen is
+    accounted for, and the ledger's invariants (its two independent accounts of money among
+    them) hold."""
     config = exact_config(
         fees=FeeSchedule(
             membership_fee_fen=membership_fen,
@@ -296,7 +303,13 @@ def test_money_is_conserved_whatever_happens(
             hosting_period_days=3,
         ),
         operation=operation(
-            download_failure_bp=failure_bp, api_failure_bp=failure_bp, compute_failure_bp=failure_bp
+            download_failure_bp=failure_bp,
+            api_failure_bp=failure_bp,
+            compute_failure_bp=failure_bp,
+            dispute_bp=dispute[0],
+            dispute_upheld_bp=dispute[1],
+            partial_refund_bp=dispute[2],
+            dispute_days=Constant(value=2.0),
         ),
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -344,8 +357,8 @@ def test_money_is_conserved_whatever_happens(
         assert all(f.body.listing != listings[2].listing for f in contracts)
         if withdraw_on is not None:
             [gone] = m.facts("storage.withdrawal")
-            assert all(
-                f.time < gone.time for f in contracts if f.body.listing == listings[0].listing
+            assert all(  # signed before the withdrawal (the same second, at the earliest)
+                f.seq < gone.seq for f in contracts if f.body.listing == listings[0].listing
             )
         m.ledger.close()
         results = check_invariants(m.url)

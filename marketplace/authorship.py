@@ -64,6 +64,7 @@ class MarketRules(TradeRules, RightsRules):
         self.versions: dict[str, int] = {}  # listing -> its latest version
         self.modes: dict[str, tuple[str, ...]] = {}  # listing -> how it may be delivered
         self.terms: dict[str, tuple[str, str, int, int]] = {}  # contract -> buyer, licence, span
+        self.contract_listing: dict[str, str] = {}
         self.members: dict[str, list[tuple[int, int]]] = {}  # buyer -> its membership periods
         self.categories: dict[str, str] = {}  # listing -> its category
         self._init_rights()
@@ -127,8 +128,11 @@ class MarketRules(TradeRules, RightsRules):
         if not body.valid_from <= body.valid_until:
             return "the membership ends before it begins"
         periods = self.members.setdefault(body.account, [])
-        if body.renewal != bool(periods):
-            return "a first membership is no renewal; every later one is"
+        if body.renewal != (bool(periods) and body.valid_from == periods[-1][1]):
+            return (
+                "a renewal starts when the last membership ends; a first membership, or one "
+                "after a lapse, is no renewal"
+            )
         if periods and body.valid_from < periods[-1][1]:
             return f"the membership starts before the last one ends ({periods[-1][1]} s)"
         if body.valid_from < self.time:
@@ -248,6 +252,7 @@ class MarketRules(TradeRules, RightsRules):
             return f"licence {body.licence} is not one {body.listing} is offered in"
         until = self.time + body.duration_days * 86_400
         self.terms[body.contract] = (body.buyer, body.licence, self.time, until)
+        self.contract_listing[body.contract] = body.listing
         if self.certificates.get(body.certificate) != body.listing:
             return f"certificate {body.certificate!r} was not issued for {body.listing}"
         if not self.in_force(body.certificate):
@@ -325,6 +330,11 @@ class MarketRules(TradeRules, RightsRules):
             return "a job is signed by its buyer and the operator, in that order"
         if body.refused is None and not start <= self.time < until:
             return f"a job run outside its licence's term [{start}, {until}) s"
+        listing = self.contract_listing.get(body.contract, "")
+        if body.refused is None and (
+            listing in self.withdrawn or not self.trading_in_force(listing)
+        ):
+            return f"a job run on {listing}, which holds no certificate in force"
         if body.refused is not None and body.cost_fen:
             return "a refused job costs nothing"
         return None

@@ -47,6 +47,7 @@ class _Pending:
 class _Issued:
     listing: str
     holder: str
+    right: str
     status: str = "valid"  # valid | revoked | cancelled | superseded
 
 
@@ -72,6 +73,7 @@ class RightsRules:
         self.decided: set[str] = set()
         self.certificates: dict[str, str] = {}  # certificate -> listing
         self.issued: dict[str, _Issued] = {}
+        self.trading_of: dict[str, str] = {}  # listing -> its latest product-operation certificate
         self.disputes: dict[str, str | None] = {}  # open dispute -> application it stays
         self.ruled: set[str] = set()
 
@@ -79,6 +81,11 @@ class RightsRules:
         if len(signers) != 1 or self.roles.get(signers[0]) != "operator":
             return f"{what} is signed by the operator alone"
         return None
+
+    def trading_in_force(self, listing: str) -> bool:
+        """Whether the listing's latest product-operation certificate is still in force."""
+        latest = self.trading_of.get(listing)
+        return latest is not None and self.in_force(latest)
 
     def in_force(self, certificate: str) -> bool:
         held = self.issued.get(certificate)
@@ -225,7 +232,9 @@ class RightsRules:
             self.issued[old].status = "superseded"
         for issued in body.certificates:
             self.certificates[issued.certificate] = body.listing
-            self.issued[issued.certificate] = _Issued(body.listing, issued.holder)
+            self.issued[issued.certificate] = _Issued(body.listing, issued.holder, issued.right)
+            if issued.right == TRADING_RIGHT:
+                self.trading_of[body.listing] = issued.certificate
         return None
 
     def _ended(self, body: vocab.CertificateEnded, status: str) -> str | None:

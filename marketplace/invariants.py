@@ -248,12 +248,22 @@ class _CertificateCheck:
 
     def _delivery_problem(self, contract: str, moved_at: int, delivered_at: int) -> str | None:
         name = self.under[contract]
-        ended = self.revoked.get(name)
-        if ended is not None and ended[1] <= delivered_at:
-            return f"delivered at {delivered_at} s, after certificate {name} ended (seq {ended[0]})"
         certificate = self.issued.get(name)
         if certificate is None:
             return None  # the contract check has named it
+        # the certificate it was signed under, or the change that superseded it by then
+        chain = [
+            c
+            for c in self.by_listing.get(certificate.listing, ())
+            if self.issued[c].valid_from <= delivered_at
+        ]
+        for latest in (name,) if not chain or chain[-1] == name else (name, chain[-1]):
+            ended = self.revoked.get(latest)
+            if ended is not None and ended[1] <= delivered_at:
+                return (
+                    f"delivered at {delivered_at} s, after certificate {latest} ended "
+                    f"(seq {ended[0]})"
+                )
         in_force = [
             self.issued[c]
             for c in self.by_listing.get(certificate.listing, ())

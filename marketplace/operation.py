@@ -33,7 +33,7 @@ from marketplace.entries import (
 )
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
-from marketplace.state import ContractState
+from marketplace.state import CertificateState, ContractState
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
@@ -42,6 +42,12 @@ __all__ = ["Operation", "cpu_hours_cost"]
 
 Ended = Literal["delivered", "failed", "cancelled"]
 JobRefusal = Literal["licence-expired", "certificate-ended", "insufficient-funds"]
+
+
+def _ended(certificate: CertificateState) -> bool:
+    """Revoked or cancelled: no data moves and no job runs under it (nor under a certificate
+    it superseded)."""
+    return certificate.status in ("revoked", "cancelled")
 
 
 def cpu_hours_cost(cpu_hours: float, fen_per_cpu_hour: int) -> int:
@@ -107,6 +113,7 @@ class Operation:
             self._finish(contract, "cancelled")
             return
         if not failed and self.config.dispute_bp:
+            contract.delivered_at = exchange.now_s()  # the data arrived; the ruling comes later
             yield env.process(self._dispute(contract))
         self._finish(contract, "failed" if failed else "delivered")
 
@@ -141,16 +148,16 @@ class Operation:
         certificate = contract.certificate
         if certificate is None:
             return False
-        if certificate.status in ("revoked", "cancelled"):
+        current = contract.listing.certificate  # a change may have superseded the contract's
+        if _ended(certificate) or (current is not None and _ended(current)):
             return True
-        current = contract.listing.certificate  # a renewal may have superseded the contract's
         now = self.exchange.now_s()
         return before_moving and (current is None or not current.valid_at(now))
 
     def _finish(self, contract: ContractState, outcome: Ended) -> None:
         exchange = self.exchange
         contract.outcome = outcome
-        contract.delivered_at = exchange.now_s()
+        contract.delivered_at = contract.delivered_at or exchange.now_s()
         spec = contract.listing.spec
         if outcome == "delivered" and contract.cross_border and spec.pi_subjects:
             exchange.exports.record(
@@ -180,7 +187,11 @@ class Operation:
         refused: JobRefusal | None = None
         if now >= contract.signed_at + contract.duration_days * 86_400:
             refused = "licence-expired"
-        elif certificate is not None and certificate.status in ("revoked", "cancelled"):
+        elif (
+            (certificate is not None and _ended(certificate))
+            or (contract.listing.certificate is not None and _ended(contract.listing.certificate))
+            or contract.listing.withdrawn_at is not None
+        ):
             refused = "certificate-ended"
         elif not exchange.accounts.can_pay(buyer.id, cost):
             refused = "insufficient-funds"

@@ -107,7 +107,7 @@ class Script:
             period_days=365,
             valid_from=start,
             valid_until=until,
-            renewal=current is not None,
+            renewal=current is not None and start == current,
             expected_surplus_fen=fee,
         )
         self.members[account] = until

@@ -124,3 +124,45 @@ def test_an_upheld_dispute_refunds_part_of_the_price(tmp_path: Path) -> None:
     assert all(r.ok for r in check_invariants(m.url))
     figures = fold(m.url)
     assert (figures.delivery_disputes, figures.partial_refunds_fen) == (1, 4_000)
+
+
+def test_a_revocation_during_a_ruling_does_not_undo_a_delivery(tmp_path: Path) -> None:
+    """The data arrived before the certificate ended; only the ruling came later."""
+    disputes = OperationConfig(
+        download_mb_per_day=1_000,
+        download_failure_bp=0,
+        dispute_bp=10_000,
+        dispute_upheld_bp=0,
+        dispute_days=Constant(value=10.0),
+    )
+    m = market(tmp_path, exact_config(operation=disputes))
+    listing = m.offer(price_fen=10_000)
+    contract = m.run(m.exchange.trading.purchase(order(m.buyer, listing)))
+    assert contract is not None and listing.certificate is not None
+    m.env.run(until=3)  # delivered (0.5 day), the ruling still 10 days away
+    m.exchange.rights.revoke(listing.certificate, "upheld claim")
+    m.env.run(until=15)
+    m.exchange.operation.settle()
+    [item] = m.facts("operation.settlement")[0].body.items
+    assert item.outcome == "delivered" and item.delivered_at < 3 * 86_400
+    m.ledger.close()
+    assert all(r.ok for r in check_invariants(m.url))
+
+
+def test_no_job_runs_once_the_certificate_that_superseded_the_contracts_ended(
+    tmp_path: Path,
+) -> None:
+    m = market(tmp_path)
+    contract = compute_contract(m)
+    listing = contract.listing
+    m.exchange.rights.apply(m.provider, listing)  # a change: supersedes the contract's certificate
+    application = m.exchange.rights.next_application().value
+    m.exchange.rights.review(m.assessor, application, True, ["ok"], 0.0)
+    assert contract.certificate is not None and contract.certificate.status == "superseded"
+    assert listing.certificate is not None
+    m.exchange.rights.revoke(listing.certificate, "upheld claim")
+    m.env.run(until=5)
+    assert not m.exchange.operation.run_job(m.buyer, contract, 1.0)
+    assert m.facts("operation.job")[0].body.refused == "certificate-ended"
+    m.ledger.close()
+    assert audit(m.url, domain=market_rules).ok

@@ -101,7 +101,7 @@ def test_a_renewal_must_follow_the_last_period(tmp_path: Path) -> None:
     s = certified_market(tmp_path / "ledger.db")
     s.members.pop("b1")  # the script forgets: its next membership claims to be a first one
     s.membership("b1", 10_000, 30)
-    assert "first membership is no renewal" in refusal(s, tmp_path)
+    assert "starts before the last one ends" in refusal(s, tmp_path)
 
 
 def test_a_buyer_who_cannot_pay_the_fee_is_no_member(tmp_path: Path) -> None:
@@ -174,3 +174,14 @@ def test_a_ruled_refund_settles_and_keeps_every_invariant(tmp_path: Path) -> Non
     s.settle(11, refunded)
     s.close()
     assert all(r.ok for r in check_invariants(tmp_path / "ledger.db"))
+
+
+def test_a_buyer_may_lapse_and_join_again(tmp_path: Path) -> None:
+    fees = FeeSchedule(membership_fee_fen=1_000, membership_period_days=30)
+    m = market(tmp_path, exact_config(fees=fees))
+    m.env.run(until=40)
+    assert m.exchange.join(m.buyer, expected_surplus_fen=5_000)
+    later = [f.body for f in m.facts("operation.membership") if f.body.account == m.buyer.id][-1]
+    assert (later.renewal, later.valid_from) == (False, 40 * 86_400)
+    m.ledger.close()
+    assert audit(m.url, domain=market_rules).ok

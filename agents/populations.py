@@ -30,7 +30,7 @@ from marketplace.distributions import (
     UniformInt,
     within,
 )
-from marketplace.entries import Specialty
+from marketplace.entries import Specialty, every_licence
 from marketplace.entries_crossborder import Purpose, Safeguard, UsCategory, UsTransaction
 from marketplace.errors import MarketError
 from marketplace.pricing import MECHANISMS, make_mechanism
@@ -49,10 +49,6 @@ Licence = Literal["download", "api", "compute-in-place"]
 
 def _general_purpose() -> dict[Purpose, int]:
     return {"general": 1}
-
-
-def _every_licence() -> list[Licence]:
-    return ["download", "api", "compute-in-place"]
 
 
 def _default_licence_weights() -> dict[Licence, int]:
@@ -196,7 +192,7 @@ class ProviderPopulation(_Population):
     withdraw_window_days: float = Field(default=180.0, ge=0, le=MAX_DAYS)
     #: How a dataset holding sensitive personal information may be delivered; others may be
     #: delivered every way. ``["compute-in-place"]``: usable but not visible.
-    sensitive_delivery: list[Licence] = Field(default_factory=_every_licence, min_length=1)
+    sensitive_delivery: list[Licence] = Field(default_factory=every_licence, min_length=1)
     #: How often a listed dataset gets a new version (the data is updated), in days; each
     #: version re-enters rights registration as a change. 0: never.
     version_every_days: float = Field(default=0.0, ge=0, le=MAX_DAYS)

@@ -28,10 +28,9 @@ from typing import TYPE_CHECKING
 
 from marketplace import entries as vocab
 from marketplace.entries import RIGHTS
+from marketplace.entries_rights import TRADING_RIGHT
 
 __all__ = ["RightsRules"]
-
-TRADING_RIGHT = "product-operation"
 
 
 @dataclass(slots=True)

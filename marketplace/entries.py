@@ -102,6 +102,7 @@ __all__ = [
     "TradeRejected",
     "TransferTerms",
     "check_body",
+    "every_licence",
 ]
 
 NonNegative = Annotated[int, Field(ge=0)]
@@ -149,7 +150,7 @@ class MembershipFee(_Body):
     expected_surplus_fen: int
 
 
-def _every_licence() -> list[Licence]:
+def every_licence() -> list[Licence]:
     return ["download", "api", "compute-in-place"]
 
 
@@ -175,7 +176,7 @@ class Listing(_Body):
     government_related: bool = False
     us_category: UsCategory | None = None
     exporter: ExporterFacts = ExporterFacts()
-    delivery_modes: list[Licence] = Field(default_factory=_every_licence, min_length=1)
+    delivery_modes: list[Licence] = Field(default_factory=every_licence, min_length=1)
 
 
 class Submission(_Body):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "TRADING_RIGHT",
     "CertificateDecision",
     "CertificateEnded",
     "IssuedCertificate",
@@ -22,6 +23,9 @@ __all__ = [
 ]
 
 NonNegative = Annotated[int, Field(ge=0)]
+#: The right whose certificate a listing trades under (resource holding and processing-use
+#: certificates are issued with it, but do not license sales).
+TRADING_RIGHT = "product-operation"
 
 
 class _Body(BaseModel):

@@ -48,6 +48,7 @@ from marketplace.entries import (
     RightsReview,
     Specialty,
 )
+from marketplace.entries_rights import TRADING_RIGHT
 from marketplace.errors import MarketError
 from marketplace.rights_states import Action, refusal
 from marketplace.state import CertificateState, ListingState
@@ -60,7 +61,6 @@ __all__ = ["Application", "Rights"]
 SECONDS_PER_DAY = 86_400
 #: Certificate ids end in the right they certify.
 _SUFFIX = {"holding": "H", "processing-use": "P", "product-operation": "O"}
-TRADING_RIGHT = "product-operation"
 
 
 @dataclass(slots=True)

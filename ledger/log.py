@@ -28,6 +28,7 @@ from ledger.entry import (
 )
 from ledger.errors import AuthorizationError, LedgerError, SignatureError, StoreError
 from ledger.identity import Identity, PublicIdentity
+from ledger.interrupts import CONSISTENT
 from ledger.kinds import (
     CLOSE_KIND,
     GENESIS_KIND,
@@ -288,9 +289,10 @@ class Ledger:
                 if self.record_refusals and entry.kind != REFUSAL_KIND:
                     self._record_refusal(entry, reason)
                 raise AuthorizationError(reason)
-        if entry.kind == IDENTITY_KIND:
-            self._admit(entry)
-        self._commit(entry)
+        with CONSISTENT:  # an identity is admitted with the entry that admits it
+            if entry.kind == IDENTITY_KIND:
+                self._admit(entry)
+            self._commit(entry)
         return entry
 
     def _check_signatures(self, entry: Entry) -> list[PublicIdentity]:
@@ -334,6 +336,10 @@ class Ledger:
         self.record(REFUSAL_KIND, body, entry.time, [self.log_identity])
 
     def _commit(self, entry: Entry) -> None:
+        with CONSISTENT:  # the tree, the batch and the chain take the entry together
+            self._commit_now(entry)
+
+    def _commit_now(self, entry: Entry) -> None:
         leaf = entry.leaf
         digest = leaf_hash(leaf)
         self.tree.append_leaf_hash(digest)
@@ -350,6 +356,10 @@ class Ledger:
             self._flush(with_checkpoint=False)
 
     def _flush(self, *, with_checkpoint: bool) -> None:
+        with CONSISTENT:  # a checkpoint is signed and stored with its rows, or not at all
+            self._flush_now(with_checkpoint=with_checkpoint)
+
+    def _flush_now(self, *, with_checkpoint: bool) -> None:
         if self._verifier is not None:
             try:
                 self._verifier.drain()
@@ -364,9 +374,10 @@ class Ledger:
         if with_checkpoint:
             note = sign_checkpoint(self.origin, self.size, self.tree.root(), self.log_identity)
             checkpoint = (self.size, note)
-            self.last_checkpoint = note
-            self._checkpoint_size = self.size
         self.store.write_batch(self._rows, self._new_identities, checkpoint)
+        if checkpoint is not None:  # only once stored: a failed write leaves it still to do
+            self.last_checkpoint = checkpoint[1]
+            self._checkpoint_size = checkpoint[0]
         self._rows = []
         self._new_identities = []
 

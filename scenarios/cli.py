@@ -7,16 +7,15 @@ or ``DXSIM_DEBUG=1``) shows the traceback of an internal error.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 import traceback
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
+from ledger.interrupts import install as install_interrupts
 from scenarios.cli_check import register as register_check_command
 from scenarios.cli_compare import register as register_compare_command
 from scenarios.cli_errors import EXIT_INTERNAL, REPORT_BUGS, UserError, fail, one_line_errors
@@ -91,18 +90,13 @@ def synthetic(
     )
 
 
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM unwinds like Ctrl-C, so a run marks its directory failed before it goes."""
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     """Console-script entry point: user errors are one line and exit 2, never a traceback;
     anything else is a bug, reported in one line with exit code 3."""
     args = sys.argv[1:]
     debug = "--debug" in args or os.environ.get("DXSIM_DEBUG") == "1"
     args = [arg for arg in args if arg != "--debug"]
-    signal.signal(signal.SIGTERM, _interrupt)
+    install_interrupts()  # SIGTERM unwinds like ^C, and neither splits a ledger write
     try:
         app(args=args, prog_name="dxsim")  # exits itself (typer): ^C and SIGTERM exit 130
     except Exception as exc:

@@ -60,3 +60,57 @@ def test_sigkill_mid_append_leaves_a_verifiable_prefix(ledger_url: str) -> None:
     assert report.entries == store.count()  # every committed row verifies, none is half-written
     store.close()
     assert report.verified_checkpoints >= 2
+
+
+def test_an_interrupt_inside_a_write_waits_for_the_write_to_finish(tmp_path) -> None:
+    """The SIGTERM/^C handler fires between any two bytecodes: here it fires while the Merkle
+    tree takes the leaf (before the batch has the row) and while a checkpoint is stored. The
+    interrupt comes after the write, and the abandoned log's every entry verifies."""
+    from ledger import Ledger
+    from ledger.interrupts import CONSISTENT
+    from tests.ledger.helpers import AUTHORIZATION, cast
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    who = cast()
+    ledger = Ledger.create(url, who.log, AUTHORIZATION, batch_size=7, checkpoint_every=10)
+    for signer in (who.alice, who.bob):
+        ledger.register(signer)
+    tree = ledger.tree
+    write_batch = ledger.store.write_batch
+    fired: list[int] = []
+
+    class InterruptedTree:
+        """The log's tree, with the handler firing right after it takes leaf 23."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(tree, name)
+
+        def append_leaf_hash(self, digest: bytes) -> None:
+            tree.append_leaf_hash(digest)
+            if tree.size == 23:
+                fired.append(tree.size)
+                CONSISTENT.interrupt(15, None)
+
+    def interrupted_write(*args: object) -> None:
+        if ledger.size == 20:
+            fired.append(ledger.size)
+            CONSISTENT.interrupt(15, None)
+        write_batch(*args)
+
+    ledger.tree = InterruptedTree()  # type: ignore[assignment]
+    ledger.store.write_batch = interrupted_write  # type: ignore[method-assign]
+    recorded = 0
+    for stop in (20, 23):
+        try:
+            while ledger.size < stop + 5:
+                ledger.record(
+                    "market.contract", {"contract": recorded}, recorded, [who.bob, who.alice]
+                )
+                recorded += 1
+        except KeyboardInterrupt:
+            assert ledger.size == stop  # raised after the entry was whole, not halfway
+    assert fired == [20, 23] and not CONSISTENT.held and CONSISTENT.depth == 0
+    ledger.abandon()
+    report = audit(url)
+    assert report.verified and report.entries == 23, report.summary()
+    assert report.state == "not-closed"

@@ -11,6 +11,7 @@ from agents.populations import (
     ProviderPopulation,
     RegulatorPopulation,
 )
+from agents.populations_broker import BrokerPopulation
 from agents.provider import Provider
 from agents.regulator import ClearanceStaff
 from agents.strategies import STRATEGIES, make_strategy, register, strategy_names
@@ -20,6 +21,7 @@ __all__ = [
     "STRATEGIES",
     "Assessor",
     "AssessorPopulation",
+    "BrokerPopulation",
     "Buyer",
     "BuyerPopulation",
     "CertifierPopulation",

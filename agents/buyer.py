@@ -75,14 +75,17 @@ class Buyer(Participant[BuyerPopulation]):
         bidding: np.random.Generator | None = None,
         negotiations: Negotiations | None = None,
         jobs: np.random.Generator | None = None,
+        calls: np.random.Generator | None = None,
     ) -> None:
         """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
         arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes;
         ``bidding`` only the numbers its trading strategy draws. So a variant that changes one
         leaves the others' draws as they were (common random numbers); ``jobs`` only when its
-        compute-in-place jobs run and what they take."""
+        compute-in-place jobs run and what they take, ``calls`` only how many API calls it
+        makes."""
         super().__init__(identity, exchange, spec, rng)
         self.jobs = jobs if jobs is not None else np.random.default_rng(0)
+        self.calls = calls if calls is not None else np.random.default_rng(0)
         self.arrivals = arrivals
         self.terms = terms
         self.bidder = Haggler(
@@ -93,6 +96,9 @@ class Buyer(Participant[BuyerPopulation]):
         self._purposes = sorted(spec.purposes)
         purpose_weights = np.array([spec.purposes[p] for p in self._purposes], dtype=float)
         self._purpose_cdf = np.cumsum(purpose_weights) / purpose_weights.sum()
+        self._uses = sorted(spec.uses)
+        use_weights = np.array([spec.uses[u] for u in self._uses], dtype=float)
+        self._use_cdf = np.cumsum(use_weights) / use_weights.sum() if self._uses else use_weights
         # Who this recipient is does not change from one order to the next.
         self._dpf = bool(terms.random() < spec.dpf_certified_share)
         self._covered = bool(terms.random() < spec.covered_person_share)
@@ -118,7 +124,8 @@ class Buyer(Participant[BuyerPopulation]):
             yield env.timeout(self.arrivals.exponential(mean_gap))
             category = categories[int(rng.random() * len(categories))]
             value = max(1, round(spec.value_fen.sample(rng)))
-            seen = PurchaseObservation(value, self.consider(category))
+            use = self.use_of_need()
+            seen = PurchaseObservation(value, self.consider(category, use))
             self._recent_surplus.append(best_surplus(seen))
             declined = self.membership(cheapest_worth(seen))
             if declined is not None:
@@ -131,7 +138,7 @@ class Buyer(Participant[BuyerPopulation]):
                 self.exchange.trading.unmet(self.identity.id, category, value, seen.offers)
                 continue
             offer = next(o for o in seen.offers if o.listing == choice)
-            yield env.process(self.buy(offer, value_of(value, offer), category))
+            yield env.process(self.buy(offer, value_of(value, offer), category, use))
 
     def expected_surplus_fen(self) -> int:
         """What a membership period is worth to this buyer: the mean surplus of its recent
@@ -163,7 +170,9 @@ class Buyer(Participant[BuyerPopulation]):
             return "cannot-afford-membership"
         return None
 
-    def buy(self, offer: Offer, value: int, category: str) -> Generator[simpy.Event, Any, None]:
+    def buy(
+        self, offer: Offer, value: int, category: str, use: str | None = None
+    ) -> Generator[simpy.Event, Any, None]:
         """Process: bid for ``offer`` the way its listing's mechanism trades (a negotiation is
         a conversation; every other mechanism one order), worth ``value`` to the buyer."""
         exchange, spec, rng = self.exchange, self.spec, self.rng
@@ -191,6 +200,7 @@ class Buyer(Participant[BuyerPopulation]):
             price_fen=offer.price_fen,
             terms=self.transfer_terms(),
             version=version,
+            use=use,
         )
         if view.kind == "bilateral" and self.negotiations is not None:
             yield exchange.env.process(self.negotiations.negotiate(self.bidder, order, value))
@@ -216,6 +226,9 @@ class Buyer(Participant[BuyerPopulation]):
         computes = contract is not None and contract.licence == "compute-in-place"
         if computes and spec.compute_jobs_per_day > 0:
             exchange.env.process(self.run_jobs(contract))
+        calls = contract is not None and contract.licence == "api"
+        if calls and spec.api_calls_per_day > 0:
+            exchange.env.process(self.call_api(contract))
 
     def licence_for(self, modes: Sequence[Licence], draw: float) -> Licence | None:
         """The licence this buyer takes among the ``modes`` a listing is offered in, by its
@@ -249,10 +262,40 @@ class Buyer(Participant[BuyerPopulation]):
             cpu_hours = spec.job_cpu_hours.sample(self.jobs)
             exchange.operation.run_job(self.identity, contract, cpu_hours)
 
-    def consider(self, category: str) -> tuple[Offer, ...]:
+    def call_api(self, contract: ContractState) -> Generator[simpy.Event, Any, None]:
+        """Process: once the API subscription is provisioned, call it (a Poisson count per
+        billing period) until its term ends; each period's calls are metered and billed."""
+        exchange = self.exchange
+        if contract.finished is None:
+            return
+        outcome = yield contract.finished
+        if outcome != "delivered":
+            return
+        ends = contract.signed_at + contract.duration_days * 86_400
+        period = exchange.config.operation.usage_period_days
+        since = exchange.now_s()
+        while since < ends:
+            days = min(period, (ends - since) / 86_400)
+            yield exchange.env.timeout(days)
+            calls = int(self.calls.poisson(self.spec.api_calls_per_day * days))
+            if not exchange.operation.meter(self.identity, contract, calls, since):
+                return  # the gateway stopped the subscription
+            since = exchange.now_s()
+
+    def use_of_need(self) -> str | None:
+        """The use scenario a need serves (drawn by the population's weights), if it names any."""
+        if not self._uses:
+            return None
+        pick = int(np.searchsorted(self._use_cdf, self.terms.random(), side="right"))
+        return self._uses[min(pick, len(self._uses) - 1)]
+
+    def consider(self, category: str, use: str | None = None) -> tuple[Offer, ...]:
         """The consideration set: one page of ``consideration_set`` offers of the category,
-        starting at a random place in the catalogue (wrapping round), as a search page shows."""
+        starting at a random place in the catalogue (wrapping round), as a search page shows;
+        a need with a use scenario skips listings whose permitted uses leave it out."""
         offers = self.exchange.offers(category)
+        if use is not None:
+            offers = [offer for offer in offers if not offer.uses or use in offer.uses]
         size = self.spec.consideration_set
         if len(offers) <= size:
             return tuple(offers)

@@ -196,6 +196,15 @@ class ProviderPopulation(_Population):
     #: How often a listed dataset gets a new version (the data is updated), in days; each
     #: version re-enters rights registration as a change. 0: never.
     version_every_days: float = Field(default=0.0, ge=0, le=MAX_DAYS)
+    #: The yearly chance, in basis points, that a provider leaves the market (its business
+    #: closes or sells its data business). Leaving, it sells each certified listing that pays
+    #: its way to a data merchant (a transfer registration, for what the listing earned over
+    #: its last withdrawal window) and withdraws the rest. 0: providers stay.
+    exit_bp_per_year: int = Field(default=0, ge=0, le=10_000)
+    #: The use scenarios a provider's licences may serve ("no use scenario, no trade"): each
+    #: dataset permits ``uses_per_dataset`` of them, drawn; empty: its datasets permit any use.
+    use_scenarios: list[Category] = Field(default_factory=list, max_length=1_000)
+    uses_per_dataset: int = Field(default=2, ge=1, le=1_000)
     #: How the provider haggles where its mechanism lets buyers negotiate (the seller's side
     #: of ``negotiation``): a trading strategy, by default Faratin's linear tactic.
     trading: str = "faratin"
@@ -266,6 +275,12 @@ class BuyerPopulation(_Population):
     job_cpu_hours: Annotated[Distribution, within(0, 1_000_000, "CPU hours")] = LogNormal(
         median=2.0, sigma=0.7
     )
+    #: The use scenarios buyers' needs serve, by weight (each need draws one and considers
+    #: only listings that permit it); empty: needs state no use.
+    uses: dict[Category, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(default_factory=dict)
+    #: Calls a buyer makes per day under each API subscription, while it lasts (a Poisson
+    #: count per billing period, metered and billed at ``exchange.operation``'s rate).
+    api_calls_per_day: float = Field(default=0.0, ge=0, le=10**9)
     home: Country = "CN"
     #: Why the data goes abroad (the PRC exemptions of Art. 5 turn on it), by weight; who
     #: receives it (a US recipient certified under the EU-US DPF; a covered person of 28 CFR
@@ -307,6 +322,13 @@ class BuyerPopulation(_Population):
         if len(set(destinations)) != len(destinations):
             raise ValueError("each foreign destination once")
         return destinations
+
+    @field_validator("uses")
+    @classmethod
+    def _uses_weighted(cls, weights: dict[str, int]) -> dict[str, int]:
+        if weights and sum(weights.values()) <= 0:
+            raise ValueError("the use weights must not all be zero")
+        return weights
 
     @field_validator("licence_weights", "purposes")
     @classmethod

@@ -15,11 +15,11 @@ from agents.participant import Participant
 from agents.populations import ProviderPopulation
 from agents.strategies import PriceObservation, PricingStrategy, make_strategy
 from ledger import Identity
-from marketplace.entries import WithdrawalReason
+from marketplace.entries import RIGHTS, WithdrawalReason
 from marketplace.entries_crossborder import ExporterFacts, UsCategory
 from marketplace.exchange import Exchange
 from marketplace.pricing import PricingMechanism, make_mechanism
-from marketplace.state import Classification, DatasetSpec, Licence, ListingState
+from marketplace.state import Classification, DatasetSpec, Licence, LicenceState, ListingState
 
 __all__ = ["RIVALS_SURVEYED", "Provider"]
 
@@ -39,6 +39,7 @@ class _Window:
     sales: int
     revenue_fen: int
     fees_fen: int
+    royalties_fen: int = 0
 
 
 class Provider(Participant[ProviderPopulation]):
@@ -56,13 +57,16 @@ class Provider(Participant[ProviderPopulation]):
         pricing_draws: np.random.Generator | None = None,
         negotiations: Negotiations | None = None,
         channel: np.random.Generator | None = None,
+        exits: np.random.Generator | None = None,
     ) -> None:
         """``rng`` draws what a dataset is and how it is priced; ``facts`` only its cross-border
         facts (which people it covers, FTZ list, transit); ``pricing_draws`` only the numbers a
         randomising mechanism and the provider's haggling draw. So a scenario that adds one
         leaves every other draw as it was (common random numbers). ``channel`` draws only
-        what its off-exchange channel costs it."""
+        what its off-exchange channel costs it, ``exits`` only whether and to whom it exits."""
         super().__init__(identity, exchange, spec, rng)
+        self.exits = exits if exits is not None else np.random.default_rng(0)
+        self.left_at: int | None = None
         channel = channel if channel is not None else np.random.default_rng(0)
         self.off_exchange_cost_bp = round(spec.off_exchange_cost_bp.sample(channel))
         self.facts = facts
@@ -123,7 +127,17 @@ class Provider(Participant[ProviderPopulation]):
             us_category=self._us_category(),
             exporter=self.exporter,
             delivery_modes=tuple(spec.sensitive_delivery) if sensitive else ALL_MODES,
+            permitted_uses=self._permitted_uses(),
         )
+
+    def _permitted_uses(self) -> tuple[str, ...]:
+        """``uses_per_dataset`` of the population's use scenarios, drawn (none: any use)."""
+        scenarios = self.spec.use_scenarios
+        if not scenarios:
+            return ()
+        count = min(self.spec.uses_per_dataset, len(scenarios))
+        picked = self.facts.choice(len(scenarios), size=count, replace=False)
+        return tuple(sorted(scenarios[int(i)] for i in picked))
 
     def _us_category(self) -> UsCategory | None:
         """The 28 CFR 202.205 category of a dataset's people: by the population's weights, or
@@ -142,8 +156,11 @@ class Provider(Participant[ProviderPopulation]):
             yield env.timeout(max(0.0, float(at) - env.now))
             env.process(self.launch(dataset))
 
-    def launch(self, dataset: DatasetSpec) -> Generator[simpy.Event, Any, None]:
-        """Process: list, post a price (shown as pending certification), apply for rights.
+    def launch(
+        self, dataset: DatasetSpec, licences: tuple[LicenceState, ...] = ()
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: list, post a price (shown as pending certification), apply for rights
+        (``licences``: a product derived under them registers as derived).
 
         A dataset is sold off-exchange instead, and never listed, while the exchange's
         supplier fee is dearer than the provider's own channel, or when no price covers its
@@ -155,9 +172,11 @@ class Provider(Participant[ProviderPopulation]):
             return
         if not exchange.storage.fits(dataset.size_mb):
             return  # larger than the exchange can ever host
-        listing = yield exchange.env.process(exchange.storage.list_dataset(self.identity, dataset))
+        listing = yield exchange.env.process(
+            exchange.storage.list_dataset(self.identity, dataset, licences)
+        )
         self.listings.append(listing)
-        self._window[listing.listing] = _Window(listing.listed_at, 0, 0, 0)
+        self._window[listing.listing] = _Window(listing.listed_at, 0, 0, 0, 0)
         self.price(listing, days_since_last=0.0)
         yield exchange.rights.apply(self.identity, listing)
 
@@ -167,7 +186,7 @@ class Provider(Participant[ProviderPopulation]):
             for other in self.exchange.nearby_offers(listing, RIVALS_SURVEYED)
             if other.provider != self.identity.id
         )
-        break_even = self.exchange.break_even_fen(listing.spec.unit_cost_fen)
+        break_even = self.break_even(listing)
         assert break_even is not None  # launch() lists nothing else
         seen = PriceObservation(
             unit_cost_fen=break_even,
@@ -198,9 +217,7 @@ class Provider(Participant[ProviderPopulation]):
         start = self._window[listing.listing]
         if listing.certificate is None and not listing.rights_decided:
             # still in rights review: not yet on sale, so its window has not begun
-            self._window[listing.listing] = _Window(
-                now, listing.sales, listing.revenue_fen, listing.fees_fen
-            )
+            self._window[listing.listing] = self._window_from(listing, now)
             return True
         if window_days <= 0 or now - start.at < window_days * 86_400:
             return True
@@ -209,16 +226,26 @@ class Provider(Participant[ProviderPopulation]):
             listing.revenue_fen
             - start.revenue_fen
             - (listing.fees_fen - start.fees_fen)
+            - (listing.royalties_fen - start.royalties_fen)
             - sales * listing.spec.unit_cost_fen
         )
         hosting = exchange.storage.hosting_cost_fen(listing, now - start.at)
         if margin < hosting:
             self.withdraw(listing, round((now - start.at) / 86_400), margin, hosting)
             return False
-        self._window[listing.listing] = _Window(
-            now, listing.sales, listing.revenue_fen, listing.fees_fen
-        )
+        self._window[listing.listing] = self._window_from(listing, now)
         return True
+
+    @staticmethod
+    def _window_from(listing: ListingState, now: int) -> _Window:
+        return _Window(
+            now, listing.sales, listing.revenue_fen, listing.fees_fen, listing.royalties_fen
+        )
+
+    def break_even(self, listing: ListingState) -> int | None:
+        """The lowest price that keeps the listing's unit cost after what each sale pays
+        (the supplier fee here; a data merchant also pays royalties)."""
+        return self.exchange.break_even_fen(listing.spec.unit_cost_fen)
 
     def update(self, listing: ListingState) -> None:
         """Publish a new version of a certified listing's data when one is due (every
@@ -254,20 +281,95 @@ class Provider(Participant[ProviderPopulation]):
             if certificate.valid_at(now):
                 exchange.rights.cancel(self.identity, certificate, "listing withdrawn")
 
+    # -- leaving the market -------------------------------------------------------------
+    def leaves_now(self, period_days: float) -> bool:
+        """One draw per review: the yearly exit chance, spread over the review period."""
+        rate = self.spec.exit_bp_per_year / 10_000
+        if rate <= 0:
+            return False
+        chance = 1.0 - (1.0 - rate) ** (period_days / 365.0)
+        return bool(self.exits.random() < chance)
+
+    def trailing_margin_fen(self, listing: ListingState) -> int:
+        """What ``listing`` earned its provider since its current window began: revenue less
+        fees, royalties and the unit cost of each sale (what a buyer of the business pays)."""
+        start = self._window[listing.listing]
+        return (
+            listing.revenue_fen
+            - start.revenue_fen
+            - (listing.fees_fen - start.fees_fen)
+            - (listing.royalties_fen - start.royalties_fen)
+            - (listing.sales - start.sales) * listing.spec.unit_cost_fen
+        )
+
+    def leave(self) -> None:
+        """Leave the market: sell each certified listing that earns to a data merchant who can
+        pay what it earned over its window (chosen at random), withdraw the rest."""
+        exchange = self.exchange
+        now = exchange.now_s()
+        self.left_at = now
+        for listing in self.own_listings():
+            price = self.trailing_margin_fen(listing)
+            takers = [
+                merchant
+                for merchant in exchange.merchants()
+                if merchant.id != self.identity.id and exchange.balance(merchant.id) >= price
+            ]
+            sellable = (
+                price > 0
+                and takers
+                and not listing.derived
+                and listing.price_fen is not None
+                and exchange.trading.view(listing).kind == "posted"
+                and all(
+                    right in listing.certificates and listing.certificates[right].valid_at(now)
+                    for right in RIGHTS
+                )
+            )
+            if sellable:
+                taker = takers[int(self.exits.random() * len(takers))]
+                if exchange.rights.transfer(self.identity, taker, listing, price):
+                    continue
+            self.withdraw(listing, 0, 0, 0, "provider-exit")
+
+    def own_listings(self) -> list[ListingState]:
+        """The listings it still sells: not withdrawn, not transferred away."""
+        return [
+            listing
+            for listing in self.listings
+            if listing.withdrawn_at is None and listing.provider == self.identity.id
+        ]
+
+    def adopt_transferred(self) -> None:
+        """Take on the listings transferred to it: it prices and reviews them from now."""
+        now = self.exchange.now_s()
+        for listing in self.exchange.take_transferred(self.identity.id):
+            self.listings.append(listing)
+            self._window[listing.listing] = self._window_from(listing, now)
+            self._sales_at_quote[listing.listing] = listing.sales
+
     def reprice(self) -> Generator[simpy.Event, Any, None]:
         """Process: every review period, withdraw listings that do not pay their way, reprice
         the others from what they sold, and apply again for certificates that would expire
-        before the next review (renewal)."""
+        before the next review (renewal). A provider may leave the market at a review."""
         env = self.exchange.env
         period = self.spec.reprice_every_days
         while True:
             yield env.timeout(period)
+            if self.leaves_now(period):
+                self.leave()
+                return
+            self.adopt_transferred()
             horizon = self.exchange.now_s() + round((period + RENEWAL_LEAD_DAYS) * 86_400)
             for listing in self.listings:
-                if listing.withdrawn_at is not None:
+                if listing.withdrawn_at is not None or listing.provider != self.identity.id:
                     continue
                 if listing.certificate is not None and listing.certificate.status == "revoked":
                     self.withdraw(listing, 0, 0, 0, "rights-revoked")
+                    continue
+                now = self.exchange.now_s()
+                if not all(licence.in_force(now) for licence in listing.licences):
+                    self.withdraw(listing, 0, 0, 0, "licence-ended")  # no longer may be sold
                     continue
                 if not self.pays_its_way(listing):
                     continue

@@ -14,18 +14,29 @@ against its model, then:
 ``storage.submission``     signed by a provider alone
 ``storage.version``        signed by the listing's provider alone, numbered 2, 3... in turn
 ``storage.withdrawal``     signed by the listing's provider alone, once; an ``unprofitable``
-                           one shows a margin below the hosting it cost
+                           one shows a margin below the hosting it cost; a ``licence-ended``
+                           one is of a derived product one of whose licences ended
 ``storage.hosting``        every account charged is an open provider account
 ``rights.*``               registration: see :mod:`marketplace.authorship_rights`
 ``pricing.quote``, ``trade.*``  prices and trades: see :mod:`marketplace.authorship_trade`
-``trade.contract``         also: its licence is one the listing is offered in; its listing is
+``trade.contract``         also: its licence is one the listing is offered in, its use one the
+                           listing permits (if it names any); its listing is
                            not withdrawn, its certificate still in force
                            (not revoked, cancelled or superseded), its buyer a member now
 ``trade.unmet``            signed by its buyer alone
 ``operation.settlement``   cycles count up by one; each item settles an existing contract once
 ``operation.dispute``      signed by the contract's buyer alone, once, before settlement
+``operation.royalty``      signed by the operator in the cycle that settled the delivered sale
+                           of a product derived under the licence, once per licence, from its
+                           seller to the licensor: the licence's share of the seller's takings
 ``operation.ruling``       signed by the operator, on an open dispute; a dismissal refunds 0;
                            the delivered item then refunds exactly what was ruled
+``operation.fee``          signed by the operator, once per act: a listing fee of the account's
+                           own listing, an assessment fee of its pending application
+``operation.usage``        signed by the buyer and the operator, under the buyer's API
+                           subscription from its seller, once the period ends, within its
+                           term, its certificate in force; calls × rate (half up) = provider's
+                           share + fee (a refused period: nothing billed)
 ``operation.job``          signed by the buyer and the operator, under the buyer's
                            compute-in-place contract, within its licence term (a refused job:
                            at no cost)
@@ -49,6 +60,7 @@ from marketplace import entries as vocab
 from marketplace.authorship_rights import RightsRules
 from marketplace.authorship_trade import TradeRules
 from marketplace.entries import AUTHORIZATION, check_body
+from marketplace.money import apply_bp
 
 __all__ = ["MarketRules", "market_rules"]
 
@@ -63,6 +75,7 @@ class MarketRules(TradeRules, RightsRules):
         self.withdrawn: dict[str, int] = {}  # listing -> seq of its withdrawal
         self.versions: dict[str, int] = {}  # listing -> its latest version
         self.modes: dict[str, tuple[str, ...]] = {}  # listing -> how it may be delivered
+        self.uses: dict[str, tuple[str, ...]] = {}  # listing -> the uses it permits, if named
         self.terms: dict[str, tuple[str, str, int, int]] = {}  # contract -> buyer, licence, span
         self.contract_listing: dict[str, str] = {}
         self.members: dict[str, list[tuple[int, int]]] = {}  # buyer -> its membership periods
@@ -71,6 +84,10 @@ class MarketRules(TradeRules, RightsRules):
         self.contracts: set[str] = set()
         self._init_trade()
         self.settled: set[str] = set()
+        self.sellers: dict[str, str] = {}  # contract -> its provider
+        self.paid: dict[str, int] = {}  # delivered contract -> what its provider was paid
+        self.royalties: set[tuple[str, str]] = set()  # (contract, licence) paid
+        self.fees_charged: set[tuple[str, str]] = set()  # (fee, listing or application)
         self.disputed: dict[str, int | None] = {}  # contract -> refund ruled (None: still open)
         self.clearances: dict[str, vocab.ClearanceApplication] = {}  # pending applications
         self.cleared: set[str] = set()
@@ -155,6 +172,8 @@ class MarketRules(TradeRules, RightsRules):
         self.listings[body.listing] = actor
         self.categories[body.listing] = body.category
         self.modes[body.listing] = tuple(body.delivery_modes)
+        if body.permitted_uses:
+            self.uses[body.listing] = tuple(body.permitted_uses)
         return None
 
     def _storage_hosting(
@@ -202,6 +221,10 @@ class MarketRules(TradeRules, RightsRules):
             for held in self.issued.values()
         ):
             return "withdrawn as revoked, but no certificate of it was revoked"
+        if body.reason == "licence-ended" and all(
+            self.licence_in_force(licence) for licence in self.derived_from.get(body.listing, ())
+        ):
+            return "withdrawn as its licences ended, but it holds none that ended"
         self.withdrawn[body.listing] = seq
         return None
 
@@ -250,9 +273,13 @@ class MarketRules(TradeRules, RightsRules):
             return f"buyer {body.buyer} is not a member of the exchange at {self.time} s"
         if body.licence not in self.modes.get(body.listing, (body.licence,)):
             return f"licence {body.licence} is not one {body.listing} is offered in"
+        permitted = self.uses.get(body.listing)
+        if permitted is not None and body.use not in permitted:
+            return f"use {body.use!r} is not one {body.listing} permits ({', '.join(permitted)})"
         until = self.time + body.duration_days * 86_400
         self.terms[body.contract] = (body.buyer, body.licence, self.time, until)
         self.contract_listing[body.contract] = body.listing
+        self.sellers[body.contract] = body.provider
         if self.certificates.get(body.certificate) != body.listing:
             return f"certificate {body.certificate!r} was not issued for {body.listing}"
         if not self.in_force(body.certificate):
@@ -290,6 +317,35 @@ class MarketRules(TradeRules, RightsRules):
                     f"refunds {item.refund_fen} fen of delivered {item.contract!r}, ruled {refund}"
                 )
             self.settled.add(item.contract)
+            if item.outcome == "delivered":
+                self.paid[item.contract] = item.to_provider_fen
+        return None
+
+    def _operation_royalty(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.Royalty
+    ) -> str | None:
+        problem = self._by_operator(signers, "a royalty")
+        if problem is not None:
+            return problem
+        if body.cycle != self.cycle:
+            return f"a royalty of cycle {body.cycle} is paid in cycle {self.cycle}"
+        paid = self.paid.get(body.contract)
+        if paid is None:
+            return f"pays a royalty on {body.contract!r}, which was not delivered and settled"
+        listing = self.contract_listing[body.contract]
+        if body.licence not in self.derived_from.get(listing, ()):
+            return f"{listing} was not derived under licence {body.licence!r}"
+        if (body.contract, body.licence) in self.royalties:
+            return f"the royalty on {body.contract!r} under {body.licence!r} is paid twice"
+        terms = self.licences[body.licence]
+        if body.licensee != terms.licensee or body.licensor != terms.licensor:
+            return f"licence {body.licence!r} is from {terms.licensor} to {terms.licensee}"
+        if self.sellers[body.contract] != body.licensee:
+            return f"{body.licensee} did not sell {body.contract!r}"
+        due = apply_bp(paid, terms.royalty_bp)
+        if body.royalty_fen != due:
+            return f"royalty {body.royalty_fen} fen, the licence gives {due} fen"
+        self.royalties.add((body.contract, body.licence))
         return None
 
     def _operation_dispute(
@@ -337,6 +393,56 @@ class MarketRules(TradeRules, RightsRules):
             return f"a job run on {listing}, which holds no certificate in force"
         if body.refused is not None and body.cost_fen:
             return "a refused job costs nothing"
+        return None
+
+    def _operation_fee(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.ActFee
+    ) -> str | None:
+        problem = self._by_operator(signers, "a fee") or self._account(body.account, "provider")
+        if problem is not None:
+            return problem
+        if (body.fee, body.ref) in self.fees_charged:
+            return f"the {body.fee} fee of {body.ref!r} is charged twice"
+        if body.fee == "listing":
+            owner = self.listings.get(body.ref)
+        else:
+            pending = self.applications.get(body.ref)
+            owner = self.listings.get(pending.listing) if pending is not None else None
+        if owner != body.account:
+            return f"charges {body.account} a {body.fee} fee for {body.ref!r}, not its own"
+        self.fees_charged.add((body.fee, body.ref))
+        return None
+
+    def _operation_usage(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.ApiUsage
+    ) -> str | None:
+        terms = self.terms.get(body.contract)
+        if terms is None:
+            return f"usage under contract {body.contract!r}, which was never signed"
+        buyer, licence, start, until = terms
+        if licence != "api" or buyer != body.buyer:
+            return f"contract {body.contract!r} is no API subscription of {body.buyer}"
+        if len(signers) != 2 or signers[0] != buyer or self.roles.get(signers[1]) != "operator":
+            return "usage is signed by its buyer and the operator, in that order"
+        if body.provider != self.sellers.get(body.contract):
+            return f"usage of {body.contract!r} pays {body.provider}, who did not sell it"
+        if body.refused is not None:
+            if body.cost_fen or body.to_provider_fen or body.fee_fen or body.calls:
+                return "a refused period bills nothing"
+            return None
+        if not start <= body.period_from <= body.period_until <= until:
+            return f"usage billed outside its licence's term [{start}, {until}) s"
+        if body.period_until > self.time:
+            return "usage is billed once its period has ended"
+        listing = self.contract_listing.get(body.contract, "")
+        if listing in self.withdrawn or not self.trading_in_force(listing):
+            return f"usage of {listing}, which holds no certificate in force"
+        due = (body.calls * body.fen_per_1000_calls + 500) // 1000
+        if body.cost_fen != due or body.to_provider_fen + body.fee_fen != body.cost_fen:
+            return (
+                f"{body.calls} calls at {body.fen_per_1000_calls} fen per 1,000 cost {due} fen, "
+                f"billed {body.cost_fen} = {body.to_provider_fen} + fee {body.fee_fen}"
+            )
         return None
 
     def _crossborder_application(
@@ -387,7 +493,10 @@ class MarketRules(TradeRules, RightsRules):
         return None
 
     def _account(self, account: str, role: str) -> str | None:
-        if self.accounts.get(account) != role:
+        """Is ``account`` open for a party that may act as ``role`` (a broker buys as a buyer
+        and sells as a provider)?"""
+        opened = self.accounts.get(account)
+        if opened is None or opened not in vocab.ACTS_AS.get(role, frozenset({role})):
             return f"{account!r} is not an open {role} account"
         return None
 

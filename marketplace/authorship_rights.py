@@ -2,7 +2,8 @@
 
 =========================  =====================================================================
 ``rights.application``     signed by the listing's provider alone; one id, once; a ``change``
-                           replaces certificates of that listing that are still in force
+                           replaces certificates of that listing that are still in force; a
+                           ``derived`` one names licences its provider holds, in their term
 ``rights.review``          signed by one assessor, for a pending application, once per specialty
 ``rights.notice``          signed by the operator, for a pending application whose every review
                            so far passed
@@ -14,10 +15,17 @@
                            any) over, and issues one certificate per right to the listing's
                            provider, the product-operation one named ``certificate``; a
                            refusal needs a failed review, an upheld objection, a withdrawn
-                           listing or replaced certificates that ended meanwhile
+                           listing, replaced certificates or licences that ended meanwhile; a
+                           certificate's parents are those it replaces or was licensed
 ``rights.revocation``      signed by the operator, of a certificate in force
 ``rights.cancellation``    signed by the certificate's holder alone, of a certificate in force
 ``rights.refusal``         signed by the operator
+``rights.transfer``        signed by the listing's provider, the transferee (who may sell) and
+                           the operator; replaces the listing's three certificates in force,
+                           each by one to the transferee citing it as parent, from the time
+                           of the transfer; a derived product is not transferred
+``rights.licence``         signed by the holder of a processing-use certificate in force and by
+                           the buyer of a contract for that listing, the licensee; one id, once
 =========================  =====================================================================
 """
 
@@ -28,15 +36,27 @@ from typing import TYPE_CHECKING
 
 from marketplace import entries as vocab
 from marketplace.entries import RIGHTS
-from marketplace.entries_rights import TRADING_RIGHT
+from marketplace.entries_rights import LICENSED_RIGHT, TRADING_RIGHT
 
 __all__ = ["RightsRules"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Licence:
+    certificate: str
+    listing: str
+    licensor: str
+    licensee: str
+    royalty_bp: int
+    valid_from: int
+    valid_until: int
 
 
 @dataclass(slots=True)
 class _Pending:
     listing: str
     replaces: tuple[str, ...]
+    licences: tuple[str, ...] = ()
     reviews: dict[str, bool] = field(default_factory=dict)  # specialty -> passed
     notice_until: int | None = None
     upheld: bool = False
@@ -56,6 +76,8 @@ class RightsRules:
 
     roles: dict[str, str]
     listings: dict[str, str]
+    terms: dict[str, tuple[str, str, int, int]]
+    contract_listing: dict[str, str]
     withdrawn: dict[str, int]
     time: int
 
@@ -75,6 +97,8 @@ class RightsRules:
         self.trading_of: dict[str, str] = {}  # listing -> its latest product-operation certificate
         self.disputes: dict[str, str | None] = {}  # open dispute -> application it stays
         self.ruled: set[str] = set()
+        self.licences: dict[str, _Licence] = {}
+        self.derived_from: dict[str, tuple[str, ...]] = {}  # derived listing -> its licences
 
     def _by_operator(self, signers: tuple[str, ...], what: str) -> str | None:
         if len(signers) != 1 or self.roles.get(signers[0]) != "operator":
@@ -89,6 +113,13 @@ class RightsRules:
     def in_force(self, certificate: str) -> bool:
         held = self.issued.get(certificate)
         return held is not None and held.status == "valid"
+
+    def licence_in_force(self, licence: str) -> bool:
+        """In its term, its parent certificate neither revoked nor cancelled."""
+        terms = self.licences.get(licence)
+        if terms is None or not terms.valid_from <= self.time < terms.valid_until:
+            return False
+        return self.issued[terms.certificate].status not in ("revoked", "cancelled")
 
     def _rights_application(
         self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsApplication
@@ -105,7 +136,108 @@ class RightsRules:
                 return f"replaces {old!r}, which is no certificate of {body.listing}"
             if not self.in_force(old):
                 return f"replaces {old!r}, which is no longer in force"
-        self.applications[body.application] = _Pending(body.listing, tuple(body.replaces))
+        if (body.registration == "derived") != bool(body.licences):
+            return "a derived product names its licences, other registrations none"
+        for licence in body.licences:
+            terms = self.licences.get(licence)
+            if terms is None or terms.licensee != actor:
+                return f"derives under licence {licence!r}, which is not {actor}'s"
+            if not self.licence_in_force(licence):
+                return f"derives under licence {licence!r}, which is not in force"
+        if body.licences:
+            self.derived_from[body.listing] = tuple(body.licences)
+        self.applications[body.application] = _Pending(
+            body.listing, tuple(body.replaces), tuple(body.licences)
+        )
+        return None
+
+    def _rights_transfer(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsTransfer
+    ) -> str | None:
+        if len(signers) != 3 or signers[:2] != (body.transferor, body.transferee):
+            return "a transfer is signed by its transferor, its transferee and the operator"
+        if self.roles.get(signers[2]) != "operator":
+            return "a transfer is registered (signed) by the operator"
+        problem = self._account(body.transferor, "provider") or self._account(
+            body.transferee, "provider"
+        )
+        if problem is not None:
+            return problem
+        if self.listings.get(body.listing) != body.transferor:
+            return f"listing {body.listing!r} is not {body.transferor}'s to transfer"
+        if body.listing in self.withdrawn:
+            return f"listing {body.listing!r} was withdrawn"
+        if body.listing in self.derived_from:
+            return f"{body.listing} is a derived product: its licences are not transferred"
+        old: dict[str, str] = {}
+        for name in body.replaces:
+            held = self.issued.get(name)
+            if held is None or held.listing != body.listing or not self.in_force(name):
+                return f"transfers {name!r}, which is no certificate of {body.listing} in force"
+            old[held.right] = name
+        if sorted(old) != sorted(RIGHTS) or len(body.replaces) != len(RIGHTS):
+            return "a transfer replaces the listing's three certificates, one per right"
+        if sorted(c.right for c in body.certificates) != sorted(RIGHTS):
+            return "a transfer issues one certificate for each of the three rights"
+        for issued in body.certificates:
+            if issued.certificate in self.certificates:
+                return f"certificate {issued.certificate!r} is issued twice"
+            if issued.holder != body.transferee:
+                return f"certificate {issued.certificate!r} is not issued to the transferee"
+            if issued.parents != [old[issued.right]]:
+                return f"certificate {issued.certificate!r} must cite {old[issued.right]!r}"
+            if issued.valid_from != self.time or issued.valid_until < issued.valid_from:
+                return f"certificate {issued.certificate!r} does not run from the transfer"
+        for name in body.replaces:
+            self.issued[name].status = "superseded"
+        for issued in body.certificates:
+            self.certificates[issued.certificate] = body.listing
+            self.issued[issued.certificate] = _Issued(body.listing, issued.holder, issued.right)
+            if issued.right == TRADING_RIGHT:
+                self.trading_of[body.listing] = issued.certificate
+        self.listings[body.listing] = body.transferee
+        return None
+
+    def _rights_licence(
+        self, seq: int, actor: str, signers: tuple[str, ...], body: vocab.RightsLicence
+    ) -> str | None:
+        if signers != (body.licensor, body.licensee):
+            return "a licence is signed by its licensor, then its licensee"
+        problem = self._account(body.licensor, "provider") or self._account(body.licensee, "buyer")
+        if problem is not None:
+            return problem
+        if body.licence in self.licences:
+            return f"licence {body.licence!r} is registered twice"
+        held = self.issued.get(body.certificate)
+        if held is None or held.listing != body.listing or held.right != LICENSED_RIGHT:
+            return (
+                f"licenses {body.certificate!r}, no {LICENSED_RIGHT} certificate of {body.listing}"
+            )
+        if held.holder != body.licensor:
+            return f"{body.licensor} licenses {body.certificate!r}, which {held.holder} holds"
+        if not self.in_force(body.certificate):
+            return f"licenses {body.certificate!r}, which is not in force"
+        bought = self.terms.get(body.contract)
+        if bought is None or bought[0] != body.licensee:
+            return f"contract {body.contract!r} is not {body.licensee}'s"
+        if self.contract_listing.get(body.contract) != body.listing:
+            return f"contract {body.contract!r} is not for {body.listing}"
+        if not body.valid_from <= self.time < body.valid_until:
+            return "a licence is registered within its term"
+        if body.sharing is not None and body.royalty_bp != body.sharing.royalty_bp:
+            return (
+                f"royalty {body.royalty_bp} bp, but its share {body.sharing.share_ppm} ppm of "
+                f"the {body.sharing.pool_bp} bp pool gives {body.sharing.royalty_bp} bp"
+            )
+        self.licences[body.licence] = _Licence(
+            body.certificate,
+            body.listing,
+            body.licensor,
+            body.licensee,
+            body.royalty_bp,
+            body.valid_from,
+            body.valid_until,
+        )
         return None
 
     def _rights_review(
@@ -191,8 +323,10 @@ class RightsRules:
         if body.valid_until < body.valid_from:
             return "the certificate ends before it begins"
         if not body.approved:
-            moot = body.listing in self.withdrawn or not all(
-                self.in_force(old) for old in pending.replaces
+            moot = (
+                body.listing in self.withdrawn
+                or not all(self.in_force(old) for old in pending.replaces)
+                or not all(self.licence_in_force(licence) for licence in pending.licences)
             )
             if pending.upheld or not all(pending.reviews.values()) or moot:
                 return None
@@ -219,12 +353,19 @@ class RightsRules:
                 return (
                     f"certificate {issued.certificate!r} is issued to {issued.holder}, not {holder}"
                 )
-            if not set(issued.parents) <= set(pending.replaces):
-                return f"certificate {issued.certificate!r} names parents it does not replace"
+            licensed = {self.licences[licence].certificate for licence in pending.licences}
+            if not set(issued.parents) <= set(pending.replaces) | licensed:
+                return (
+                    f"certificate {issued.certificate!r} names parents it neither replaces "
+                    "nor was licensed"
+                )
             if issued.right == TRADING_RIGHT:
                 trading = issued.certificate
         if body.certificate != trading:
             return "``certificate`` names the product-operation certificate"
+        for licence in pending.licences:
+            if not self.licence_in_force(licence):
+                return f"approves a product derived under {licence!r}, which ended meanwhile"
         for old in pending.replaces:
             if not self.in_force(old):
                 return f"replaces {old!r}, which ended while the change was under review"

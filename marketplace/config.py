@@ -54,11 +54,18 @@ class _Config(BaseModel):
 
 
 class FeeSchedule(_Config):
+    """What the exchange charges, as data: a percentage of each trade (suppliers), a
+    membership or one-time service fee (buyers: a ``membership_period_days`` longer than the
+    run is a one-time fee), hosting by the GB-day, and per act: a listing fee for each dataset
+    listed and an assessment fee for each rights application (first, change or derived)."""
+
     supplier_fee_bp: BasisPoints = 250
     membership_fee_fen: Fen = 500_000  # ¥5,000 a year
     membership_period_days: WholeDays = 365
     hosting_fen_per_gb_day: int = Field(default=50, ge=0, le=100_000)  # ¥0.50 per GB-day
     hosting_period_days: WholeDays = 30
+    listing_fee_fen: Fen = 0
+    assessment_fee_fen: Fen = 0
 
 
 class StorageConfig(_Config):
@@ -114,6 +121,9 @@ class TradingConfig(_Config):
 
     capacity: Capacity = 8
     matching_days: Days = Exponential(mean=0.02)
+    #: "No use scenario, no trade": every order must state its use scenario, and every
+    #: listing name the uses it permits (an order outside them is refused either way).
+    require_use_scenario: bool = False
 
 
 class OperationConfig(_Config):
@@ -129,6 +139,11 @@ class OperationConfig(_Config):
     delivery_jitter_days: Days = Constant(value=0.0)
     #: What the exchange charges for an hour of compute a compute-in-place job uses.
     compute_fen_per_cpu_hour: int = Field(default=1_000, ge=0, le=MAX_FEN)
+    #: API subscriptions: calls are metered and billed every ``usage_period_days`` at this
+    #: published rate (the provider is paid it less the supplier fee). 0: calls are free
+    #: (the subscription's price covers them).
+    api_fen_per_1000_calls: int = Field(default=0, ge=0, le=MAX_FEN)
+    usage_period_days: Period = 30.0
     #: Delivery disputes: the chance a buyer disputes a delivered contract (the data is not as
     #: described), how long the exchange's ruling takes, the chance it upholds the claim, and
     #: the share of the price an upheld claim refunds (a partial refund; the supplier fee is

@@ -19,6 +19,11 @@ Money moves only through these entries (accounts are identity ids, plus ``exchan
                          (0, or an upheld dispute's partial refund) to the buyer: they sum
                          to the price; failed or cancelled → ``escrow`` refunds
                          ``refund_fen`` (the price)
+``operation.royalty``    ``licensee`` → ``licensor``: ``royalty_fen`` (a derived sale's share)
+``operation.fee``        ``account`` → ``exchange``: ``fee_fen`` (a listing or an assessment)
+``operation.usage``      ``buyer`` → ``provider``: ``to_provider_fen`` and → ``exchange``:
+                         ``fee_fen`` (metered API calls; they sum to ``cost_fen``)
+``rights.transfer``      ``transferee`` → ``transferor``: ``price_fen`` (the data's rights sold)
 =======================  ==========================================================
 
 so at every point ``Σ endowments = Σ balances`` (escrow and exchange included), and the fees
@@ -39,6 +44,17 @@ from marketplace.entries_crossborder import (
     TransferTerms,
     UsCategory,
 )
+from marketplace.entries_operation import (
+    ActFee,
+    ApiUsage,
+    ComputeJob,
+    DeliveryDispute,
+    DeliveryRuling,
+    Royalty,
+    Settlement,
+    SettlementItem,
+    UsageRefusal,
+)
 from marketplace.entries_rights import (
     CertificateDecision,
     CertificateEnded,
@@ -46,10 +62,12 @@ from marketplace.entries_rights import (
     Registration,
     RightsApplication,
     RightsArbitration,
+    RightsLicence,
     RightsNotice,
     RightsObjection,
     RightsRefusal,
     RightsReview,
+    RightsTransfer,
     Specialty,
 )
 
@@ -57,11 +75,14 @@ EXCHANGE_ACCOUNT = "exchange"
 ESCROW_ACCOUNT = "escrow"
 
 __all__ = [
+    "ACTS_AS",
     "AUTHORIZATION",
     "BODY_MODELS",
     "ESCROW_ACCOUNT",
     "EXCHANGE_ACCOUNT",
     "AccountOpen",
+    "ActFee",
+    "ApiUsage",
     "AskPlaced",
     "AuctionClearing",
     "BidTerms",
@@ -91,16 +112,20 @@ __all__ = [
     "RequirementTerms",
     "RightsApplication",
     "RightsArbitration",
+    "RightsLicence",
     "RightsNotice",
     "RightsObjection",
     "RightsRefusal",
     "RightsReview",
+    "RightsTransfer",
+    "Royalty",
     "Settlement",
     "SettlementItem",
     "Specialty",
     "Submission",
     "TradeRejected",
     "TransferTerms",
+    "UsageRefusal",
     "check_body",
     "every_licence",
 ]
@@ -177,6 +202,8 @@ class Listing(_Body):
     us_category: UsCategory | None = None
     exporter: ExporterFacts = ExporterFacts()
     delivery_modes: list[Licence] = Field(default_factory=every_licence, min_length=1)
+    #: The use scenarios its licences may serve ("no use scenario, no trade"); empty: any.
+    permitted_uses: list[str] = []
 
 
 class Submission(_Body):
@@ -206,7 +233,7 @@ class HostingCharge(_Body):
     charges: dict[str, NonNegative]  # provider account -> fen
 
 
-WithdrawalReason = Literal["unprofitable", "rights-revoked"]
+WithdrawalReason = Literal["unprofitable", "rights-revoked", "licence-ended", "provider-exit"]
 
 
 class ListingWithdrawal(_Body):
@@ -214,7 +241,9 @@ class ListingWithdrawal(_Body):
     ledger is ever deleted); the listing leaves the catalogue, its hosting stops and no new
     trade of it may be signed. ``unprofitable``: over the last ``window_days`` its sales left
     ``margin_fen`` after the supplier fee and the unit cost, less than the ``hosting_fen`` it
-    cost to host; ``rights-revoked``: the registry revoked its certificate."""
+    cost to host; ``rights-revoked``: the registry revoked its certificate; ``licence-ended``:
+    a derived product whose licence ended (its term, or its parent certificate ended);
+    ``provider-exit``: its provider left the market and no merchant took it over."""
 
     listing: str
     reason: WithdrawalReason
@@ -260,6 +289,7 @@ class OrderPlaced(_Body):
     mechanism: str = "posted"
     venue: str | None = None
     version: NonNegative = 0  # of a tiered listing: which version it wants
+    use: str | None = None  # the use scenario the buyer states for the data
 
 
 class AskPlaced(_Body):
@@ -377,6 +407,7 @@ class Contract(_Body):
     ask: str | None = None
     rule: str = "posted ask"
     version: NonNegative = 0
+    use: str | None = None  # the buyer's use scenario, one the listing permits
 
 
 class TradeRejected(_Body):
@@ -397,6 +428,9 @@ class TradeRejected(_Body):
         "withdrawn",
         "not-a-member",
         "licence-not-offered",
+        "no-use-scenario",
+        "use-not-permitted",
+        "licence-ended",
     ]
     detail: str
     #: For a policy refusal: the rules that refused it, the facts it lacked, what it was worth
@@ -406,60 +440,6 @@ class TradeRejected(_Body):
     price_fen: NonNegative = 0
     destination: str | None = None
     facts: dict[str, Any] | None = None
-
-
-class SettlementItem(_Body):
-    """One contract's end: ``delivered`` pays the provider and the fee; ``failed`` (delivery
-    failed) and ``cancelled`` (a required cross-border mechanism was refused: no data moved)
-    refund the buyer. ``moved_at`` is when data began to move (after clearance)."""
-
-    contract: str
-    outcome: Literal["delivered", "failed", "cancelled"]
-    moved_at: NonNegative = 0
-    delivered_at: NonNegative
-    to_provider_fen: NonNegative
-    fee_fen: NonNegative
-    refund_fen: NonNegative
-
-
-class ComputeJob(_Body):
-    """Operation: a buyer's job run at the exchange under a compute-in-place licence ("usable
-    but not visible": only its results leave). Signed by the buyer, who submitted it, and the
-    operator, who ran it and charged ``cost_fen`` for ``cpu_hours_x1000`` of compute. A job the
-    licence or the buyer's funds do not allow is recorded with its ``refused`` reason and no
-    cost."""
-
-    contract: str
-    job: str
-    buyer: str
-    cpu_hours_x1000: NonNegative
-    cost_fen: NonNegative
-    refused: Literal["licence-expired", "certificate-ended", "insufficient-funds"] | None = None
-
-
-class DeliveryDispute(_Body):
-    """Operation: a buyer disputes a delivered contract (the data is not as described)."""
-
-    contract: str
-    buyer: str
-    grounds: str
-
-
-class DeliveryRuling(_Body):
-    """Operation: the exchange rules on a delivery dispute; an upheld one refunds
-    ``refund_fen`` of the price to the buyer at settlement (a partial refund)."""
-
-    contract: str
-    upheld: bool
-    refund_fen: NonNegative
-    days_x1000: NonNegative
-
-
-class Settlement(_Body):
-    """Operation: one settlement cycle — every delivery that finished since the last cycle."""
-
-    cycle: NonNegative
-    items: list[SettlementItem]
 
 
 BODY_MODELS: dict[str, type[BaseModel]] = {
@@ -480,6 +460,8 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "rights.revocation": CertificateEnded,
     "rights.cancellation": CertificateEnded,
     "rights.refusal": RightsRefusal,
+    "rights.licence": RightsLicence,
+    "rights.transfer": RightsTransfer,
     "pricing.quote": PriceQuote,
     "trade.order": OrderPlaced,
     "trade.ask": AskPlaced,
@@ -489,6 +471,9 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "trade.contract": Contract,
     "trade.rejected": TradeRejected,
     "operation.settlement": Settlement,
+    "operation.royalty": Royalty,
+    "operation.usage": ApiUsage,
+    "operation.fee": ActFee,
     "operation.job": ComputeJob,
     "operation.dispute": DeliveryDispute,
     "operation.ruling": DeliveryRuling,
@@ -497,6 +482,34 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
 }
 
 #: Who may sign which kind (DESIGN.md §3). A contract is signed by the buyer and the provider.
+_PROVIDER_KINDS = [
+    "storage.submission",
+    "storage.version",
+    "storage.listing",
+    "storage.withdrawal",
+    "rights.application",
+    "rights.objection",
+    "rights.cancellation",
+    "rights.licence",
+    "rights.transfer",
+    "pricing.quote",
+    "trade.ask",
+    "trade.cancel",
+    "trade.contract",
+    "crossborder.application",
+    "crossborder.decision",
+]
+_BUYER_KINDS = [
+    "operation.job",
+    "operation.usage",
+    "operation.dispute",
+    "trade.order",
+    "trade.cancel",
+    "trade.unmet",
+    "trade.contract",
+    "crossborder.application",
+    "crossborder.decision",
+]
 AUTHORIZATION: dict[str, list[str]] = {
     "operator": [
         "operation.calendar",
@@ -505,6 +518,7 @@ AUTHORIZATION: dict[str, list[str]] = {
         "rights.decision",
         "rights.revocation",
         "rights.refusal",
+        "rights.transfer",
         "account.open",
         "operation.membership",
         "storage.hosting",
@@ -512,39 +526,27 @@ AUTHORIZATION: dict[str, list[str]] = {
         "trade.cancel",
         "trade.clearing",
         "operation.settlement",
+        "operation.royalty",
         "operation.job",
+        "operation.usage",
+        "operation.fee",
         "operation.ruling",
     ],
     # A provider is the exporter: it applies for mechanisms and completes those it carries out
     # itself (with the recipient, for contract clauses); regulators and certifiers decide theirs.
-    "provider": [
-        "storage.submission",
-        "storage.version",
-        "storage.listing",
-        "storage.withdrawal",
-        "rights.application",
-        "rights.objection",
-        "rights.cancellation",
-        "pricing.quote",
-        "trade.ask",
-        "trade.cancel",
-        "trade.contract",
-        "crossborder.application",
-        "crossborder.decision",
-    ],
-    "buyer": [
-        "operation.job",
-        "operation.dispute",
-        "trade.order",
-        "trade.cancel",
-        "trade.unmet",
-        "trade.contract",
-        "crossborder.application",
-        "crossborder.decision",
-    ],
+    "provider": _PROVIDER_KINDS,
+    "buyer": _BUYER_KINDS,
+    # A data merchant (broker) buys licences as a buyer does and sells what it derives from
+    # them as a provider does.
+    "broker": _PROVIDER_KINDS + [kind for kind in _BUYER_KINDS if kind not in _PROVIDER_KINDS],
     "assessor": ["rights.review"],
     "regulator": ["crossborder.decision"],
     "certifier": ["crossborder.decision"],
+}
+#: The roles that may act as each side of a trade.
+ACTS_AS: dict[str, frozenset[str]] = {
+    "provider": frozenset({"provider", "broker"}),
+    "buyer": frozenset({"buyer", "broker"}),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import simpy
@@ -20,7 +21,14 @@ from marketplace.calendar import Calendar
 from marketplace.clearance import Clearance
 from marketplace.config import ExchangeConfig
 from marketplace.crossborder_hook import OpenBorders, TransferGate
-from marketplace.entries import EXCHANGE_ACCOUNT, AccountOpen, CalendarSet, MembershipFee
+from marketplace.entries import (
+    ACTS_AS,
+    EXCHANGE_ACCOUNT,
+    AccountOpen,
+    ActFee,
+    CalendarSet,
+    MembershipFee,
+)
 from marketplace.errors import MarketError
 from marketplace.exports import ExportBook
 from marketplace.money import break_even_fen
@@ -72,6 +80,7 @@ class Exchange:
         self.identities: dict[str, Identity] = {}  # filled by admit(), the operator first
         self.listings: dict[str, ListingState] = {}
         self._members: dict[str, int] = {}  # buyer -> when its membership ends (seconds)
+        self._transferred: dict[str, list[ListingState]] = {}  # new holder -> listings
         # The catalogue as buyers see it, kept current per change: offers by category, where
         # each listing sits in its category's list, and when the category's first certificate
         # expires (then the category is rebuilt).
@@ -137,6 +146,17 @@ class Exchange:
         when the fee takes every price whole)."""
         return break_even_fen(unit_cost_fen, self.config.fees.supplier_fee_bp)
 
+    def charge_fee(self, account: str, fee: Literal["listing", "assessment"], ref: str) -> None:
+        """Charge ``account`` the schedule's fee for an act (nothing when it is 0)."""
+        schedule = self.config.fees
+        fen = schedule.listing_fee_fen if fee == "listing" else schedule.assessment_fee_fen
+        if fen <= 0:
+            return
+        self.accounts.move(account, EXCHANGE_ACCOUNT, fen, allow_debt=True)
+        self.record(
+            "operation.fee", ActFee(account=account, fee=fee, ref=ref, fee_fen=fen), [self.operator]
+        )
+
     def balance(self, account: str) -> int:
         """What ``account`` holds now (a participant reads its own)."""
         return self.accounts.balance(account)
@@ -152,7 +172,7 @@ class Exchange:
         Returns False, recording nothing, when the buyer cannot pay the fee.
         """
         account = buyer.id
-        if self.identities.get(account) is not buyer or buyer.role != "buyer":
+        if self.identities.get(account) is not buyer or buyer.role not in ACTS_AS["buyer"]:
             raise MarketError(f"{account!r} is not an admitted buyer")
         fee = self.membership_fee_fen
         if not self.accounts.can_pay(account, fee):
@@ -175,6 +195,22 @@ class Exchange:
         self.record("operation.membership", membership, [self.operator])
         self._members[account] = until
         return True
+
+    def merchants(self) -> list[Identity]:
+        """The data merchants (brokers) admitted, by id: who may take over a listing."""
+        return [
+            identity
+            for _id, identity in sorted(self.identities.items())
+            if identity.role == "broker"
+        ]
+
+    def take_transferred(self, holder: str) -> list[ListingState]:
+        """The listings transferred to ``holder`` since it last asked (oldest first)."""
+        return self._transferred.pop(holder, [])
+
+    def transferred(self, listing: ListingState) -> None:
+        """The registry moved ``listing`` to a new holder: keep it for that holder to take."""
+        self._transferred.setdefault(listing.provider, []).append(listing)
 
     def offers(self, category: str) -> Sequence[Offer]:
         """The priced listings of a category, as the catalogue shows them to buyers.
@@ -238,6 +274,7 @@ class Exchange:
             listing.price_fen,
             listing.spec.quality_pct,
             certificate is not None and certificate.valid_at(now),
+            listing.spec.permitted_uses,
         )
 
     def _rebuild(self, category: str) -> None:

@@ -1,4 +1,5 @@
-"""The five invariants every run checks (DESIGN.md §6), each re-derived from the ledger alone.
+"""The invariants every run checks (DESIGN.md §6's five, and a sixth for derived products),
+each re-derived from the ledger alone.
 
 A study's claims rest on its ledger, so the checks read nothing but ``ledger.db`` (plus, for the
 money check, optionally the simulator's in-memory balances to compare against, and for
@@ -29,15 +30,19 @@ from marketplace.entries import (
     CertificateDecision,
     ClearanceDecision,
     Contract,
+    RightsTransfer,
     Settlement,
 )
+from marketplace.entries_rights import TRADING_RIGHT
 from marketplace.errors import MarketError
+from marketplace.invariants_derived import DERIVED, DerivedCheck
 from marketplace.invariants_money import MoneyStatement
 from marketplace.metrics import LedgerFold
 
 __all__ = [
     "CERTIFIED",
     "CROSSBORDER",
+    "DERIVED",
     "ENTRIES_VERIFY",
     "LIVE_BALANCES_NOTE",
     "MONEY",
@@ -206,6 +211,14 @@ class _CertificateCheck:
                     decision.listing, decision.valid_from, decision.valid_until, seq
                 )
                 self.by_listing.setdefault(decision.listing, []).append(decision.certificate)
+        elif kind == "rights.transfer":
+            moved = RightsTransfer.model_validate(body)
+            for issued in moved.certificates:
+                if issued.right == TRADING_RIGHT:
+                    self.issued[issued.certificate] = _Certificate(
+                        moved.listing, issued.valid_from, issued.valid_until, seq
+                    )
+                    self.by_listing.setdefault(moved.listing, []).append(issued.certificate)
         elif kind in ENDING_KINDS:
             certificate = body.get("certificate")
             if isinstance(certificate, str):
@@ -340,7 +353,8 @@ def check_invariants(
             the balances folded from the ledger, to the fen.
 
     Returns:
-        One result per invariant, in the order of DESIGN.md §6.
+        One result per invariant, in the order of DESIGN.md §6, then invariant 6: derived
+        products trace to certified parents (:mod:`marketplace.invariants_derived`).
 
     Raises:
         ledger.StoreError: the target is not a readable dxsim ledger.
@@ -359,6 +373,7 @@ def check_invariants(
         scan.certified(),
         scan.crossborder(),
         _same_root(scan.tree.root(), expected_root),
+        scan.derived_products(),
     ]
 
 
@@ -372,6 +387,7 @@ class _Scan:
         self.statement = MoneyStatement()
         self.certificates = _CertificateCheck()
         self.mechanisms = _MechanismCheck()
+        self.derived = DerivedCheck()
         self.error: str | None = None
 
     def run(self, store: Store) -> None:
@@ -382,11 +398,13 @@ class _Scan:
             self.statement,
             self.certificates,
             self.mechanisms,
+            self.derived,
         )
         try:
             self._fold_rows(store, consumers)
         except StoreError as exc:
             self.error = self.error or str(exc)
+        self.derived.finish()
 
     def _fold_rows(self, store: Store, consumers: tuple[Any, ...]) -> None:
         for rows in store.iter_rows():
@@ -453,6 +471,15 @@ class _Scan:
             "delivered, each under a valid approval of every requirement"
         )
         return self._unreadable(CROSSBORDER) or checks.offences.result(CROSSBORDER, passed)
+
+    def derived_products(self) -> InvariantResult:
+        unreadable = self._unreadable(DERIVED)
+        if unreadable is not None:
+            return unreadable
+        check = self.derived
+        if check.offences:
+            return InvariantResult(DERIVED, False, "; ".join(check.offences))
+        return InvariantResult(DERIVED, True, check.summary())
 
 
 def _same_root(root: bytes, expected: bytes | None) -> InvariantResult:

@@ -3,10 +3,12 @@
 The metrics fold keeps money as postings (each entry moves fen between two accounts), so its
 Σ endowments = Σ balances holds by construction and proves nothing. This statement is drawn up
 independently, the way an auditor rebuilds a ledger from source documents: for each participant,
-endowment − membership, hosting and compute fees − prices of its purchases + refunds of its
-failed ones + the provider's share of its delivered sales; escrow is the price of every contract
-not yet settled; the exchange holds the fees charged. Invariant 2 requires the two accounts to
-agree for every account, to the fen.
+endowment − membership, hosting, compute, listing and assessment fees − prices of its purchases
++ refunds of its failed ones + the provider's share of its delivered sales ± the royalties a
+derived product's sales pay its licensors ± the price of rights transferred − metered API calls
+(+ their provider's share); escrow is the price of every contract not yet settled; the exchange
+holds the fees charged. Invariant 2 requires the two accounts to agree for every account, to the
+fen.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from marketplace.entries import (
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
     AccountOpen,
+    ActFee,
+    ApiUsage,
     ComputeJob,
     Contract,
     HostingCharge,
     MembershipFee,
+    RightsTransfer,
+    Royalty,
     Settlement,
 )
 
@@ -38,6 +44,9 @@ class MoneyStatement:
         self.bought: Counter[str] = Counter()  # buyer -> Σ prices of its contracts
         self.refunded: Counter[str] = Counter()
         self.earned: Counter[str] = Counter()  # provider -> Σ its share of delivered sales
+        # what a party paid others directly: royalties (licensee), rights it bought
+        # (transferee), metered API calls (buyer: the provider's share and the fee)
+        self.paid_out: Counter[str] = Counter()
         self.fees_charged = 0  # membership, hosting, compute, supplier fees, as entries state them
         self.open: dict[str, int] = {}  # contract not yet settled -> its price
         self.parties: dict[str, tuple[str, str]] = {}  # contract -> buyer, provider
@@ -58,6 +67,23 @@ class MoneyStatement:
             job = ComputeJob.model_validate(body)
             self.fees_paid[job.buyer] += job.cost_fen
             self.fees_charged += job.cost_fen
+        elif kind == "operation.fee":
+            charged = ActFee.model_validate(body)
+            self.fees_paid[charged.account] += charged.fee_fen
+            self.fees_charged += charged.fee_fen
+        elif kind == "operation.usage":
+            usage = ApiUsage.model_validate(body)
+            self.paid_out[usage.buyer] += usage.cost_fen
+            self.earned[usage.provider] += usage.to_provider_fen
+            self.fees_charged += usage.fee_fen
+        elif kind == "rights.transfer":
+            sold = RightsTransfer.model_validate(body)
+            self.paid_out[sold.transferee] += sold.price_fen
+            self.earned[sold.transferor] += sold.price_fen
+        elif kind == "operation.royalty":
+            royalty = Royalty.model_validate(body)
+            self.paid_out[royalty.licensee] += royalty.royalty_fen
+            self.earned[royalty.licensor] += royalty.royalty_fen
         elif kind == "trade.contract":
             contract = Contract.model_validate(body)
             self.bought[contract.buyer] += contract.price_fen
@@ -81,6 +107,7 @@ class MoneyStatement:
             account: self.endowment[account]
             - self.fees_paid[account]
             - self.bought[account]
+            - self.paid_out[account]
             + self.refunded[account]
             + self.earned[account]
             for account in accounts

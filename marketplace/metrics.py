@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from marketplace.backlog import Backlog
 from marketplace.entries import BODY_MODELS, ESCROW_ACCOUNT, EXCHANGE_ACCOUNT
 from marketplace.errors import MarketError
 from marketplace.metrics_crossborder import CrossBorderFold
+from marketplace.metrics_merchants import MerchantFold
+from marketplace.metrics_rights import RightsFold
 from marketplace.metrics_trading import TradingFold
 from marketplace.percentiles import nearest_rank
 
@@ -182,6 +184,17 @@ class Metrics:
     crossborder: dict[str, Any]  # see marketplace.metrics_crossborder
     cancels_by_reason: dict[str, int]
     pricing: dict[str, Any]  # per pricing mechanism: see marketplace.metrics_trading
+    #: Data merchants: ``licences`` registered, ``derived_listings`` (applied for as derived
+    #: products), ``derived_trades`` and ``derived_volume_fen`` (their contracts),
+    #: ``royalties_fen`` paid upstream to licensors, ``broker_takings_fen`` (what the derived
+    #: sales left their sellers after fees and royalties), ``transfers`` of listings' rights
+    #: to merchants and the ``transfer_fen`` paid for them.
+    brokers: dict[str, int] = field(default_factory=dict)
+    #: API subscriptions' metering: billing ``periods`` (and ``refused`` ones), ``calls``
+    #: and ``billed_fen`` (paid to providers less the supplier fee, counted in fees_supplier).
+    api_usage: dict[str, int] = field(default_factory=dict)
+    fees_listing_fen: int = 0  # the schedule's fee per dataset listed
+    fees_assessment_fen: int = 0  # and per rights application
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for ``metrics.json`` (field order as declared, dict keys sorted)."""
@@ -207,7 +220,7 @@ def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-class LedgerFold:
+class LedgerFold(MerchantFold, RightsFold):
     """Consumes entries one at a time, in seq order, and yields :class:`Metrics` at any point.
 
     ``feed`` takes the parts of an entry (as :func:`ledger.parse_leaf` gives them), so a finished
@@ -225,6 +238,8 @@ class LedgerFold:
         self.review_waits: list[int] = []
         self.deals: dict[str, _Deal] = {}
         self.first_trade: dict[str, int] = {}  # listing -> time of its first contract
+        self.role_of: dict[str, str] = {}  # account -> the role it was opened for
+        self.derived: set[str] = set()  # listings registered as derived products
         self.lags: list[int] = []
         self.buyer_surplus = self.provider_surplus = 0
         self.last_time = 0
@@ -279,15 +294,21 @@ class LedgerFold:
         self.balances[body.account] = self.balances.get(body.account, 0) + body.endowment_fen
         self.endowments += body.endowment_fen
         self.count["role"][body.role] += 1
+        self.role_of[body.account] = body.role
 
     def _on_operation_membership(self, time: int, actor: str, body: vocab.MembershipFee) -> None:
         self._move(body.account, EXCHANGE_ACCOUNT, body.fee_fen)
         self.count["fen"]["membership"] += body.fee_fen
-        self.count["members"][body.account] += 1
+        if self.role_of.get(body.account) == "buyer":  # brokers join too: not buyers' uptake
+            self.count["members"][body.account] += 1
         self.count["membership"]["renewals" if body.renewal else "first"] += 1
 
     def _on_storage_withdrawal(self, time: int, actor: str, body: vocab.ListingWithdrawal) -> None:
         self.count["withdrawn"][body.reason] += 1
+
+    def _on_operation_fee(self, time: int, actor: str, body: vocab.ActFee) -> None:
+        self._move(body.account, EXCHANGE_ACCOUNT, body.fee_fen)
+        self.count["fen"][body.fee] += body.fee_fen
 
     def _on_storage_hosting(self, time: int, actor: str, body: vocab.HostingCharge) -> None:
         for provider, fen in sorted(body.charges.items()):
@@ -320,41 +341,6 @@ class LedgerFold:
     def _on_storage_version(self, time: int, actor: str, body: vocab.DatasetVersion) -> None:
         self.count["storage"]["versions"] += 1
 
-    def _on_rights_application(self, time: int, actor: str, body: vocab.RightsApplication) -> None:
-        self.count["rights"]["applications"] += 1
-        self.count["rights_events"][body.registration] += 1
-        self.pending[body.application] = time
-
-    def _on_rights_review(self, time: int, actor: str, body: vocab.RightsReview) -> None:
-        self.count["reviews"][body.specialty] += 1
-        if not body.passed:
-            self.count["reviews_failed"][body.specialty] += 1
-
-    def _on_rights_notice(self, time: int, actor: str, body: vocab.RightsNotice) -> None:
-        self.count["rights_events"]["notice"] += 1
-
-    def _on_rights_objection(self, time: int, actor: str, body: vocab.RightsObjection) -> None:
-        self.count["rights_events"]["objection"] += 1
-
-    def _on_rights_arbitration(self, time: int, actor: str, body: vocab.RightsArbitration) -> None:
-        if body.upheld:
-            self.count["rights_events"]["upheld"] += 1
-
-    def _on_rights_revocation(self, time: int, actor: str, body: vocab.CertificateEnded) -> None:
-        self.count["rights_events"]["revocation"] += 1
-
-    def _on_rights_cancellation(self, time: int, actor: str, body: vocab.CertificateEnded) -> None:
-        self.count["rights_events"]["cancellation"] += 1
-
-    def _on_rights_refusal(self, time: int, actor: str, body: vocab.RightsRefusal) -> None:
-        self.count["rights_events"]["refusal"] += 1
-
-    def _on_rights_decision(self, time: int, actor: str, body: vocab.CertificateDecision) -> None:
-        self.count["rights"]["approvals" if body.approved else "rejections"] += 1
-        applied = self.pending.pop(body.application, None)
-        if applied is not None:
-            self.review_waits.append(time - applied)
-
     def _on_trade_order(self, time: int, actor: str, body: vocab.OrderPlaced) -> None:
         self.orders[body.order] = time
         self.count["orders"]["placed"] += 1
@@ -381,6 +367,9 @@ class LedgerFold:
         )
         self._move(body.buyer, ESCROW_ACCOUNT, body.price_fen)
         self.first_trade.setdefault(body.listing, time)
+        if body.listing in self.derived:
+            self.count["brokers"]["derived_trades"] += 1
+            self.count["brokers"]["derived_volume_fen"] += body.price_fen
         self.count["licence"][body.licence] += 1
         self.count["destination"][body.destination] += 1
         if body.cross_border:
@@ -416,6 +405,8 @@ class LedgerFold:
             self.count["settlement"]["delivered"] += 1
             self.count["fen"]["supplier"] += item.fee_fen
             self.count["revenue"][deal.provider] += item.to_provider_fen
+            if deal.listing in self.derived:
+                self.count["brokers"]["broker_takings_fen"] += item.to_provider_fen
             # Welfare counts only what the contract's recorded ground truth supports.
             value = deal.research.get("buyer_value_fen")
             cost = deal.research.get("provider_cost_fen")
@@ -521,7 +512,11 @@ class LedgerFold:
             fees_total_fen=fees["supplier"]
             + fees["membership"]
             + fees["hosting"]
-            + fees["compute"],
+            + fees["compute"]
+            + fees["listing"]
+            + fees["assessment"],
+            fees_listing_fen=fees["listing"],
+            fees_assessment_fen=fees["assessment"],
             compute_jobs=count["jobs"]["run"],
             compute_jobs_refused=count["jobs"]["refused"],
             buyer_surplus_fen=self.buyer_surplus,
@@ -537,6 +532,8 @@ class LedgerFold:
             crossborder=self.crossborder.figures(self.last_time),
             cancels_by_reason=_sorted(count["cancel"]),
             pricing=self.trading.figures(),
+            api_usage=self.usage_figures(),
+            brokers=self.merchant_figures(),
         )
 
 

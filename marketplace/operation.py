@@ -8,7 +8,8 @@ fail. A delivery abroad of personal information is recorded in the exchange's ex
 later transfers of the same exporter count its people. Settlement runs in cycles, as clearing
 does: every finished delivery since the last cycle is settled in one operator-signed entry — the
 provider is paid the price less the supplier fee, the exchange keeps the fee; a failed delivery
-or a cancelled contract is refunded to the buyer in full. A delivery under a certificate revoked
+or a cancelled contract is refunded to the buyer in full; the sale of a derived product then pays
+each licence its royalty upstream (``operation.royalty``). A delivery under a certificate revoked
 or cancelled before it completes is cancelled and refunded: no data moves under an ended right.
 """
 
@@ -25,11 +26,14 @@ from marketplace.config import FeeSchedule, OperationConfig
 from marketplace.entries import (
     ESCROW_ACCOUNT,
     EXCHANGE_ACCOUNT,
+    ApiUsage,
     ComputeJob,
     DeliveryDispute,
     DeliveryRuling,
+    Royalty,
     Settlement,
     SettlementItem,
+    UsageRefusal,
 )
 from marketplace.errors import MarketError
 from marketplace.money import apply_bp
@@ -144,7 +148,8 @@ class Operation:
     def _stopped(self, contract: ContractState, *, before_moving: bool) -> bool:
         """No data moves, and no delivery completes, under a certificate that was revoked or
         cancelled; nor does data start to move unless the listing holds a certificate in force
-        (the contract's own, or the renewal that superseded it)."""
+        (the contract's own, or the renewal that superseded it); nor under a derived
+        product's licence that has ended."""
         certificate = contract.certificate
         if certificate is None:
             return False
@@ -152,6 +157,8 @@ class Operation:
         if _ended(certificate) or (current is not None and _ended(current)):
             return True
         now = self.exchange.now_s()
+        if not all(licence.in_force(now) for licence in contract.listing.licences):
+            return True  # a derived product's licence ended: its data may no longer move
         return before_moving and (current is None or not current.valid_at(now))
 
     def _finish(self, contract: ContractState, outcome: Ended) -> None:
@@ -191,6 +198,7 @@ class Operation:
             (certificate is not None and _ended(certificate))
             or (contract.listing.certificate is not None and _ended(contract.listing.certificate))
             or contract.listing.withdrawn_at is not None
+            or not all(licence.in_force(now) for licence in contract.listing.licences)
         ):
             refused = "certificate-ended"
         elif not exchange.accounts.can_pay(buyer.id, cost):
@@ -208,14 +216,60 @@ class Operation:
         exchange.record("operation.job", body, [buyer, exchange.operator])
         return refused is None
 
+    def meter(self, buyer: Identity, contract: ContractState, calls: int, period_from: int) -> bool:
+        """Bill an API subscription's calls since ``period_from`` at the published rate: the
+        buyer pays, the provider gets it less the supplier fee. Refused (and recorded so, with
+        nothing billed) after the licence term, under an ended certificate or a withdrawn
+        listing, or beyond the buyer's funds; the caller then stops the subscription."""
+        exchange = self.exchange
+        if contract.licence != "api" or contract.buyer != buyer.id:
+            raise MarketError(f"{buyer.id} holds no API subscription {contract.contract}")
+        now = exchange.now_s()
+        ends = contract.signed_at + contract.duration_days * 86_400
+        rate = self.config.api_fen_per_1000_calls
+        cost = (calls * rate + 500) // 1000
+        listing = contract.listing
+        refused: UsageRefusal | None = None
+        if period_from >= ends:
+            refused = "licence-expired"
+        elif (
+            (contract.certificate is not None and _ended(contract.certificate))
+            or (listing.certificate is not None and _ended(listing.certificate))
+            or listing.withdrawn_at is not None
+            or not all(licence.in_force(now) for licence in listing.licences)
+        ):
+            refused = "certificate-ended"
+        elif not exchange.accounts.can_pay(buyer.id, cost):
+            refused = "insufficient-funds"
+        fee = 0 if refused else apply_bp(cost, self.fees.supplier_fee_bp)
+        body = ApiUsage(
+            contract=contract.contract,
+            buyer=buyer.id,
+            provider=contract.provider,
+            period_from=period_from,
+            period_until=min(now, ends),  # the last period ends with the licence
+            calls=0 if refused else calls,
+            fen_per_1000_calls=rate,
+            cost_fen=0 if refused else cost,
+            to_provider_fen=0 if refused else cost - fee,
+            fee_fen=fee,
+            refused=refused,
+        )
+        if refused is None:
+            exchange.accounts.move(buyer.id, contract.provider, cost - fee)
+            exchange.accounts.move(buyer.id, EXCHANGE_ACCOUNT, fee)
+        exchange.record("operation.usage", body, [buyer, exchange.operator])
+        return refused is None
+
     def settle(self) -> int:
         """Settle every finished delivery in one entry; returns the number settled."""
         if not self.finished:
             return 0
         accounts = self.exchange.accounts
         items: list[SettlementItem] = []
+        royalties: list[tuple[ContractState, int]] = []
         for contract in self.finished:
-            provider = contract.listing.provider
+            provider = contract.provider or contract.listing.provider
             if contract.outcome == "delivered":
                 refund = contract.refund_fen
                 fee = (
@@ -228,6 +282,8 @@ class Operation:
                 accounts.move(ESCROW_ACCOUNT, EXCHANGE_ACCOUNT, fee)
                 if refund:
                     accounts.move(ESCROW_ACCOUNT, contract.buyer, refund)
+                if contract.listing.derived:
+                    royalties.append((contract, to_provider))
                 item = SettlementItem(
                     contract=contract.contract,
                     outcome="delivered",
@@ -255,6 +311,26 @@ class Operation:
             Settlement(cycle=self._cycles, items=items),
             [self.exchange.operator],
         )
+        for contract, takings in royalties:
+            self._pay_upstream(contract, takings)
         settled = len(self.finished)
         self.finished = []
         return settled
+
+    def _pay_upstream(self, contract: ContractState, takings_fen: int) -> None:
+        """A derived product's sale pays each licence its royalty out of the seller's takings
+        (what the settlement just paid it), as the licence agreed."""
+        accounts, listing = self.exchange.accounts, contract.listing
+        for licence in listing.licences:
+            fen = apply_bp(takings_fen, licence.royalty_bp)
+            accounts.move(contract.provider, licence.licensor, fen)
+            listing.royalties_fen += fen
+            body = Royalty(
+                cycle=self._cycles,
+                contract=contract.contract,
+                licence=licence.licence,
+                licensee=contract.provider,
+                licensor=licence.licensor,
+                royalty_fen=fen,
+            )
+            self.exchange.record("operation.royalty", body, [self.exchange.operator])

@@ -192,6 +192,15 @@ class TapeState:
                 self._move(provider, EXCHANGE_ACCOUNT, fen)
         elif kind == "operation.job":
             self._move(body["buyer"], EXCHANGE_ACCOUNT, body["cost_fen"])
+        elif kind == "operation.fee":
+            self._move(body["account"], EXCHANGE_ACCOUNT, body["fee_fen"])
+        elif kind == "operation.usage":
+            self._move(body["buyer"], body["provider"], body["to_provider_fen"])
+            self._move(body["buyer"], EXCHANGE_ACCOUNT, body["fee_fen"])
+        elif kind == "rights.transfer":
+            self._move(body["transferee"], body["transferor"], body["price_fen"])
+        elif kind == "operation.royalty":
+            self._move(body["licensee"], body["licensor"], body["royalty_fen"])
         elif kind == "crossborder.application" and body.get("route") != "self":
             self.regulator_queue.add(body["application"])
         elif kind == "crossborder.decision":

@@ -16,7 +16,10 @@ and registration types nationally):
 4. the registry decides and issues one certificate per right, each with its holder, term and
    parents (a change registration supersedes the certificates it replaces).
 
-Issued certificates may later be disputed (a claim, arbitrated the same way: upheld revokes
+A data merchant that bought a licence of a listing's data registers the licence (the holder of
+its processing-use certificate grants processing and use, for a term and a royalty), and its
+derived product registers as ``derived``: its certificates cite the licensed certificates as
+parents. Issued certificates may later be disputed (a claim, arbitrated the same way: upheld revokes
 them), or cancelled by their holder. A revoked or cancelled certificate stops listing, new trades
 and deliveries under it. Acts the certificate's state forbids are refused and recorded
 (:mod:`marketplace.rights_states`).
@@ -42,16 +45,22 @@ from marketplace.entries import (
     Registration,
     RightsApplication,
     RightsArbitration,
+    RightsLicence,
     RightsNotice,
     RightsObjection,
     RightsRefusal,
     RightsReview,
     Specialty,
 )
-from marketplace.entries_rights import TRADING_RIGHT
+from marketplace.entries_rights import (
+    LICENSED_RIGHT,
+    TRADING_RIGHT,
+    RightsTransfer,
+    SharingTerms,
+)
 from marketplace.errors import MarketError
 from marketplace.rights_states import Action, refusal
-from marketplace.state import CertificateState, ListingState
+from marketplace.state import CertificateState, ContractState, LicenceState, ListingState
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
@@ -92,6 +101,8 @@ class Rights:
         self.certificates: dict[str, CertificateState] = {}
         self._applications = 0
         self._disputes = 0
+        self._licences = 0
+        self._transfers = 0
 
     # -- applying -------------------------------------------------------------------------
     def apply(self, provider: Identity, listing: ListingState) -> simpy.Event:
@@ -107,7 +118,17 @@ class Rights:
             if self._refused(certificate, "renew", now):
                 decided.succeed(None)
                 return decided
-        registration: Registration = "change" if held else "first"
+        lapsed = [lic for lic in listing.licences if not lic.in_force(now)]
+        if lapsed and not held:
+            self._record_refusal(
+                lapsed[0].certificate,
+                "license",
+                now,
+                f"the licence {lapsed[0].licence} it would derive under has ended",
+            )
+            decided.succeed(None)
+            return decided
+        registration: Registration = "change" if held else "derived" if listing.derived else "first"
         self._applications += 1
         application_id = f"A{self._applications:06d}"
         replaces = tuple(c.certificate for c in held)
@@ -117,8 +138,10 @@ class Rights:
             rights=list(RIGHTS),
             registration=registration,
             replaces=list(replaces),
+            licences=[licence.licence for licence in listing.licences] if not held else [],
         )
         entry = self.exchange.record("rights.application", body, [provider])
+        self.exchange.charge_fee(provider.id, "assessment", application_id)
         listing.application_pending = True
         application = Application(
             application_id, listing, entry.time, decided, registration, replaces
@@ -248,9 +271,17 @@ class Rights:
         if approved and ended:
             approved = False
             application.reasons.append(f"the certificates it changes ended: {', '.join(ended)}")
+        derived = application.registration == "derived"
+        lapsed = [lic.licence for lic in listing.licences if derived and not lic.in_force(now)]
+        if approved and lapsed:
+            approved = False
+            application.reasons.append(f"the licences it derives under ended: {', '.join(lapsed)}")
         valid_until = (
             now + self.config.certificate_valid_days * SECONDS_PER_DAY if approved else now
         )
+        if approved and listing.derived:  # a derived product's term is its licences'
+            valid_until = min([valid_until] + [lic.valid_until for lic in listing.licences])
+        licensed = [lic.certificate.certificate for lic in listing.licences] if derived else []
         issued = (
             [
                 IssuedCertificate(
@@ -259,9 +290,8 @@ class Rights:
                     holder=listing.provider,
                     valid_from=now,
                     valid_until=valid_until,
-                    parents=[
-                        c for c in application.replaces if self.certificates[c].right == right
-                    ],
+                    parents=[c for c in application.replaces if self.certificates[c].right == right]
+                    + licensed,
                 )
                 for right in RIGHTS
             ]
@@ -320,6 +350,131 @@ class Rights:
         if certificate is not None and certificate.valid_at(self.exchange.now_s()):
             yield self.exchange.env.process(self._dispute(listing, None, certificate.certificate))
 
+    # -- licences ------------------------------------------------------------------------
+    def license(
+        self,
+        licensee: Identity,
+        contract: ContractState,
+        royalty_bp: int,
+        days: int,
+        sharing: SharingTerms | None = None,
+    ) -> LicenceState | None:
+        """Register a licence of the processing-use right over ``contract``'s data to its
+        buyer ``licensee``, for ``days`` and ``royalty_bp`` of the licensee's takings from
+        what it derives; signed by the certificate's holder and the licensee. None, with the
+        refusal recorded, when that certificate is not in force."""
+        exchange = self.exchange
+        listing = contract.listing
+        if contract.buyer != licensee.id:
+            raise MarketError(f"{licensee.id} did not buy {contract.contract}")
+        certificate = listing.certificates.get(LICENSED_RIGHT)
+        if certificate is None:
+            raise MarketError(f"{listing.listing} has no {LICENSED_RIGHT} certificate")
+        now = exchange.now_s()
+        if self._refused(certificate, "license", now):
+            return None
+        self._licences += 1
+        until = now + days * SECONDS_PER_DAY
+        body = RightsLicence(
+            licence=f"L{self._licences:06d}",
+            certificate=certificate.certificate,
+            listing=listing.listing,
+            licensor=certificate.holder,
+            licensee=licensee.id,
+            contract=contract.contract,
+            royalty_bp=royalty_bp,
+            valid_from=now,
+            valid_until=until,
+            sharing=sharing,
+        )
+        entry = exchange.record(
+            "rights.licence", body, [exchange.identities[certificate.holder], licensee]
+        )
+        return LicenceState(
+            body.licence,
+            certificate,
+            listing.listing,
+            certificate.holder,
+            licensee.id,
+            royalty_bp,
+            now,
+            until,
+            entry.seq,
+        )
+
+    # -- transfers -----------------------------------------------------------------------
+    def transfer(
+        self, transferor: Identity, transferee: Identity, listing: ListingState, price_fen: int
+    ) -> bool:
+        """Register the sale of ``listing``'s rights to ``transferee`` for ``price_fen``: new
+        certificates to the transferee (each citing the one it replaces, its term unchanged),
+        the old ones superseded, the price paid, the listing the transferee's from now. False,
+        the refusal recorded, when a certificate is not in force. Only a listing sold at a
+        posted price is transferred, and no derived product (its licences bind the merchant
+        that holds them). Hosting accrued in the current billing period is billed to whoever
+        holds the listing at the bill."""
+        exchange = self.exchange
+        if listing.provider != transferor.id or listing.withdrawn_at is not None:
+            raise MarketError(f"{transferor.id} cannot transfer {listing.listing}")
+        if listing.derived or not exchange.accounts.can_pay(transferee.id, price_fen):
+            raise MarketError(f"{transferee.id} cannot take over {listing.listing}")
+        if listing.price_fen is None or exchange.trading.view(listing).kind != "posted":
+            # resting asks and negotiations are the seller's own: only a posted price passes
+            raise MarketError(f"{listing.listing} is not sold at a posted price")
+        now = exchange.now_s()
+        held = [listing.certificates[right] for right in RIGHTS if right in listing.certificates]
+        if len(held) != len(RIGHTS):
+            raise MarketError(f"{listing.listing} holds no certificates to transfer")
+        for certificate in held:
+            if self._refused(certificate, "transfer", now):
+                return False
+        self._transfers += 1
+        number = f"T{self._transfers:06d}"
+        issued = [
+            IssuedCertificate(
+                certificate=f"C-{number}-{_SUFFIX[old.right]}",
+                right=old.right,
+                holder=transferee.id,
+                valid_from=now,
+                valid_until=old.valid_until,
+                parents=[old.certificate],
+            )
+            for old in held
+        ]
+        body = RightsTransfer(
+            transfer=number,
+            listing=listing.listing,
+            transferor=transferor.id,
+            transferee=transferee.id,
+            price_fen=price_fen,
+            replaces=[old.certificate for old in held],
+            certificates=issued,
+        )
+        entry = exchange.record(
+            "rights.transfer", body, [transferor, transferee, exchange.operator]
+        )
+        exchange.accounts.move(transferee.id, transferor.id, price_fen)
+        for old in held:
+            old.status, old.ended_at = "superseded", now
+        for terms in issued:
+            state = CertificateState(
+                terms.certificate,
+                listing.listing,
+                terms.right,
+                terms.holder,
+                now,
+                terms.valid_until,
+                entry.seq,
+                tuple(terms.parents),
+            )
+            self.certificates[terms.certificate] = state
+            listing.certificates[terms.right] = state
+        listing.certificate = listing.certificates[TRADING_RIGHT]
+        listing.provider = transferee.id
+        exchange.offer_changed(listing)
+        exchange.transferred(listing)
+        return True
+
     # -- ending certificates ---------------------------------------------------------------
     def revoke(
         self, certificate: CertificateState, reason: str, dispute: str | None = None
@@ -362,16 +517,20 @@ class Rights:
 
     def _refused(self, certificate: CertificateState, action: Action, now: int) -> bool:
         """Record and return True when ``certificate``'s state forbids ``action``."""
-        state = certificate.state_at(now)
-        reason = refusal(state, action)
+        reason = refusal(certificate.state_at(now), action)
         if reason is None:
             return False
+        self._record_refusal(certificate, action, now, reason)
+        return True
+
+    def _record_refusal(
+        self, certificate: CertificateState, action: Action, now: int, reason: str
+    ) -> None:
         body = RightsRefusal(
             action=action,
             certificate=certificate.certificate,
             listing=certificate.listing,
-            state=state,
+            state=certificate.state_at(now),
             reason=reason,
         )
         self.exchange.record("rights.refusal", body, [self.exchange.operator])
-        return True

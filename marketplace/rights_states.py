@@ -2,18 +2,20 @@
 
 A certificate is ``valid`` once issued; past its term it is ``expired``; it ends early when the
 registry ``revoked`` it (an upheld dispute) or its holder ``cancelled`` it, and a change
-registration (a renewal) ``superseded`` it by the certificates it issued. Ended certificates stay
-on record for good (nothing on the ledger is deleted) and never come back into force.
+registration (a renewal) or a transfer ``superseded`` it by the certificates it issued. Ended
+certificates stay on record for good (nothing on the ledger is deleted) and never come back into
+force.
 
-=============  ===========  ===========  ===========
-state          ``revoke``   ``cancel``   ``renew``
-=============  ===========  ===========  ===========
-valid          revoked      cancelled    (a change application)
-expired        refused      refused      (a change application)
-revoked        refused      refused      refused
-cancelled      refused      refused      refused
-superseded     refused      refused      refused
-=============  ===========  ===========  ===========
+=============  ==========  ==========  ======================  ====================  ==========
+state          ``revoke``  ``cancel``  ``renew``               ``license``           ``transfer``
+=============  ==========  ==========  ======================  ====================  ==========
+valid          revoked     cancelled   (a change application)  (a licence, if        superseded
+                                                               processing-use)
+expired        refused     refused     (a change application)  refused               refused
+revoked        refused     refused     refused                 refused               refused
+cancelled      refused     refused     refused                 refused               refused
+superseded     refused     refused     refused                 refused               refused
+=============  ==========  ==========  ======================  ====================  ==========
 
 A refused act is recorded (``rights.refusal``) with the reason this module gives.
 """
@@ -24,8 +26,8 @@ from typing import Literal
 
 __all__ = ["ACTIONS", "STATES", "refusal"]
 
-Action = Literal["revoke", "cancel", "renew"]
-ACTIONS: tuple[Action, ...] = ("revoke", "cancel", "renew")
+Action = Literal["revoke", "cancel", "renew", "license", "transfer"]
+ACTIONS: tuple[Action, ...] = ("revoke", "cancel", "renew", "license", "transfer")
 STATES = ("valid", "expired", "revoked", "cancelled", "superseded")
 
 _ENDED = {

@@ -40,6 +40,9 @@ class FillSettler:
         if order.licence not in listing.spec.delivery_modes:
             modes = ", ".join(listing.spec.delivery_modes)
             return "licence-not-offered", f"{order.licence}: {listing.listing} offers {modes}"
+        problem = self._use_problem(order, listing)
+        if problem is not None:
+            return problem
         accounts = self.exchange.accounts
         if not accounts.can_pay(order.buyer, order.price_fen):
             balance = accounts.balance(order.buyer)
@@ -51,7 +54,11 @@ class FillSettler:
     ) -> ContractState | None:
         """The fill's contract, or None once its rejection is recorded."""
         exchange = self.exchange
-        problem = self._membership_problem(order.buyer) or self._certificate_problem(listing)
+        problem = (
+            self._membership_problem(order.buyer)
+            or self._certificate_problem(listing)
+            or self._use_problem(order, listing)
+        )
         if problem is None and not exchange.accounts.can_pay(order.buyer, fill.price_fen):
             balance = exchange.accounts.balance(order.buyer)
             problem = "insufficient-funds", f"price {fill.price_fen}, balance {balance}"
@@ -81,6 +88,19 @@ class FillSettler:
         )
         self.exchange.record("trade.rejected", body, [self.exchange.operator])
 
+    def _use_problem(self, order: Order, listing: ListingState) -> tuple[str, str] | None:
+        """ "No use scenario, no trade" (the Shanghai Data Exchange's principle, with "no
+        compliance, no listing", since its opening in November 2021): an order must serve a use
+        its listing permits; where the venue requires it (``trading.require_use_scenario``),
+        the order must state a use and the listing name the uses it permits."""
+        uses = listing.spec.permitted_uses
+        if self.exchange.config.trading.require_use_scenario and (order.use is None or not uses):
+            missing = "the order states no use" if order.use is None else "the listing names none"
+            return "no-use-scenario", f"{listing.listing}: {missing}"
+        if uses and order.use not in uses:
+            return "use-not-permitted", f"{order.use}: {listing.listing} permits {', '.join(uses)}"
+        return None
+
     def _membership_problem(self, buyer: str) -> tuple[str, str] | None:
         until = self.exchange.member_until(buyer)
         if until is None or until <= self.exchange.now_s():
@@ -100,11 +120,15 @@ class FillSettler:
                 f"certificate {certificate.certificate} was {certificate.status} at "
                 f"{certificate.ended_at}",
             )
-        if not certificate.valid_at(self.exchange.now_s()):
+        now = self.exchange.now_s()
+        if not certificate.valid_at(now):
             return (
                 "certificate-expired",
                 f"certificate {certificate.certificate} expired at {certificate.valid_until}",
             )
+        for licence in listing.licences:
+            if not licence.in_force(now):
+                return "licence-ended", f"{listing.listing} derives under {licence.licence}"
         return None
 
     def _contract(
@@ -161,6 +185,7 @@ class FillSettler:
             ask=fill.sell,
             rule=fill.rule,
             version=fill.version,
+            use=order.use,
         )
         signers = [exchange.identities[order.buyer], exchange.identities[listing.provider]]
         entry = exchange.record("trade.contract", body, signers)
@@ -181,6 +206,7 @@ class FillSettler:
             seq=entry.seq,
             certificate=listing.certificate,
             duration_days=order.duration_days,
+            provider=listing.provider,
         )
         exchange.operation.deliver(contract)
         quality = listing.menu[fill.version][0] if listing.menu else listing.spec.quality_pct

@@ -19,6 +19,7 @@ __all__ = [
     "CertificateStatus",
     "ContractState",
     "DatasetSpec",
+    "LicenceState",
     "ListingState",
     "Offer",
     "Order",
@@ -51,6 +52,8 @@ class DatasetSpec:
     #: How it may be delivered: data with sensitive personal information is often offered
     #: only "usable but not visible" (compute-in-place), never downloaded.
     delivery_modes: tuple[Licence, ...] = ("download", "api", "compute-in-place")
+    #: The use scenarios its licences may serve ("no use scenario, no trade"); empty: any.
+    permitted_uses: tuple[str, ...] = ()
 
     @property
     def subjects(self) -> Subjects:
@@ -87,6 +90,29 @@ class CertificateState:
 
 
 @dataclass(slots=True)
+class LicenceState:
+    """A licence of processing-use rights: ``licensor``'s certificate over ``listing`` lets
+    ``licensee`` (a data merchant) process the data and sell what it derives, paying
+    ``royalty_bp`` of its takings from those products upstream."""
+
+    licence: str
+    certificate: CertificateState
+    listing: str
+    licensor: str
+    licensee: str
+    royalty_bp: int
+    valid_from: int
+    valid_until: int
+    seq: int
+
+    def in_force(self, now_s: int) -> bool:
+        """Within its term, under a parent certificate neither revoked nor cancelled (a
+        certificate superseded by its holder's renewal still carries the licence)."""
+        ended = self.certificate.status in ("revoked", "cancelled")
+        return not ended and self.valid_from <= now_s < self.valid_until
+
+
+@dataclass(slots=True)
 class ListingState:
     listing: str
     provider: str
@@ -111,6 +137,13 @@ class ListingState:
     version: int = 1  # of its data: each new version re-enters rights registration
     #: The unit cost a seller stated with each of its explicit sell orders (``trade.ask``).
     unit_costs: dict[str, int] = field(default_factory=dict)
+    #: A derived product's licences: the parents its certificates cite, paid royalties.
+    licences: tuple[LicenceState, ...] = ()
+    royalties_fen: int = 0  # paid upstream from its settled sales
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.licences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +155,7 @@ class Offer:
     price_fen: int
     quality_pct: int
     certified: bool
+    uses: tuple[str, ...] = ()  # the use scenarios it permits (empty: any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +174,7 @@ class Order:
     placed_at: int | None = None  # when it was placed (sim seconds)
     venue: str | None = None  # the venue it went to, once placed
     version: int = 0  # of a tiered listing: the version wanted
+    use: str | None = None  # the use scenario the buyer states
 
 
 @dataclass(slots=True)
@@ -156,6 +191,7 @@ class ContractState:
     seq: int
     certificate: CertificateState | None = None  # the one it was signed under
     duration_days: int = 365  # the licence term from signing
+    provider: str = ""  # who signed as seller (and is paid at settlement)
     finished: simpy.Event | None = None  # fires when delivery ends, whatever the outcome
     refund_fen: int = 0  # of a delivered contract: an upheld dispute's partial refund
     outcome: Literal["pending", "delivered", "failed", "cancelled"] = "pending"

@@ -26,7 +26,7 @@ from marketplace.entries import (
     WithdrawalReason,
 )
 from marketplace.errors import MarketError
-from marketplace.state import DatasetSpec, ListingState
+from marketplace.state import DatasetSpec, LicenceState, ListingState
 
 if TYPE_CHECKING:
     from marketplace.exchange import Exchange
@@ -64,10 +64,14 @@ class Storage:
         self._last_bill_s = 0
 
     def list_dataset(
-        self, provider: Identity, spec: DatasetSpec
+        self, provider: Identity, spec: DatasetSpec, licences: tuple[LicenceState, ...] = ()
     ) -> Generator[simpy.Event, Any, ListingState]:
         """Process: record the submission, queue for an ingest channel, ingest, wait for
-        hosting space, then record the listing."""
+        hosting space, then record the listing. ``licences``: a data merchant's product,
+        derived under them (its rights registration cites their certificates)."""
+        for licence in licences:
+            if licence.licensee != provider.id:
+                raise MarketError(f"{provider.id} does not hold licence {licence.licence}")
         env = self.exchange.env
         if not self.fits(spec.size_mb):
             raise MarketError(f"{spec.dataset}: {spec.size_mb} MB exceeds the hosting capacity")
@@ -103,9 +107,13 @@ class Storage:
             us_category=spec.us_category,
             exporter=spec.exporter,
             delivery_modes=list(spec.delivery_modes),
+            permitted_uses=list(spec.permitted_uses),
         )
         entry = self.exchange.record("storage.listing", body, [provider])
-        listing = ListingState(listing_id, provider.id, spec, entry.time, entry.seq)
+        self.exchange.charge_fee(provider.id, "listing", listing_id)
+        listing = ListingState(
+            listing_id, provider.id, spec, entry.time, entry.seq, licences=licences
+        )
         self.exchange.listings[listing_id] = listing
         self._billed_until[listing_id] = entry.time
         return listing

@@ -57,7 +57,7 @@ STAGE_COUNTS = (
 #: regulator or certifier (those an exporter carries out itself wait for nobody).
 BACKLOGS = ("rights", "desk", "delivery", "clearance")
 #: The exchange's revenue streams (keys of :attr:`TimeSeries.fees_fen`).
-FEES = ("supplier", "membership", "hosting", "compute")
+FEES = ("supplier", "membership", "hosting", "compute", "listing", "assessment")
 UNKNOWN = "unknown"  # a contract citing a quote the ledger does not hold
 
 
@@ -258,6 +258,19 @@ class SeriesFold:
                 self._add(self.fees, "supplier", item.fee_fen)
                 provider = self.contracts[item.contract]
                 self.revenue[provider] = self.revenue.get(provider, 0) + item.to_provider_fen
+
+    def _on_operation_fee(self, seq: int, time: int, actor: str, body: vocab.ActFee) -> None:
+        self._add(self.fees, body.fee, body.fee_fen)
+
+    def _on_operation_usage(self, seq: int, time: int, actor: str, body: vocab.ApiUsage) -> None:
+        self._add(self.fees, "supplier", body.fee_fen)
+        self.revenue[body.provider] = self.revenue.get(body.provider, 0) + body.to_provider_fen
+
+    def _on_operation_royalty(self, seq: int, time: int, actor: str, body: vocab.Royalty) -> None:
+        """Revenue moves upstream: the derived product's seller pays its licensor."""
+        fen = body.royalty_fen
+        self.revenue[body.licensee] = self.revenue.get(body.licensee, 0) - fen
+        self.revenue[body.licensor] = self.revenue.get(body.licensor, 0) + fen
 
     def _on_operation_membership(
         self, seq: int, time: int, actor: str, body: vocab.MembershipFee

@@ -209,6 +209,7 @@ class Trading:
             mechanism=mechanism.name,
             venue=slot.id,
             version=order.version,
+            use=order.use,
         )
         exchange.record("trade.order", body, [exchange.identities[order.buyer]])
         slot.in_flight.add(placed.order or "")

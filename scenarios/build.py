@@ -16,6 +16,7 @@ import simpy
 from agents import (
     Assessor,
     AssessorPopulation,
+    BrokerPopulation,
     Buyer,
     BuyerPopulation,
     ClearanceStaff,
@@ -24,6 +25,7 @@ from agents import (
     Provider,
     ProviderPopulation,
 )
+from agents.broker import Broker
 from agents.lab import LabSession, LabTrader, make_trader
 from agents.negotiation import Negotiations
 from agents.populations_lab import TraderPopulation
@@ -224,9 +226,15 @@ def _populate(
             facts = streams.generator(f"provider/{identity.id}/facts")
             draws = streams.generator(f"provider/{identity.id}/pricing")
             channel = streams.generator(f"provider/{identity.id}/channel")
-            provider = Provider(
-                identity, exchange, population, rng, facts, draws, world.negotiations, channel
-            )
+            exits = streams.generator(f"provider/{identity.id}/exit")
+            streams_of = (facts, draws, world.negotiations, channel, exits)
+            provider: Provider
+            if isinstance(population, BrokerPopulation):
+                broker = Broker(identity, exchange, population, rng, *streams_of)
+                env.process(broker.trade_in_data())
+                provider = broker
+            else:
+                provider = Provider(identity, exchange, population, rng, *streams_of)
             world.providers.append(provider)
             env.process(provider.bring_datasets_to_market())
             env.process(provider.reprice())
@@ -235,6 +243,7 @@ def _populate(
             terms = streams.generator(f"buyer/{identity.id}/terms")
             bidding = streams.generator(f"buyer/{identity.id}/bidding")
             jobs = streams.generator(f"buyer/{identity.id}/jobs")
+            calls = streams.generator(f"buyer/{identity.id}/calls")
             buyer = Buyer(
                 identity,
                 exchange,
@@ -245,6 +254,7 @@ def _populate(
                 bidding,
                 world.negotiations,
                 jobs,
+                calls,
             )
             world.buyers.append(buyer)
             env.process(buyer.shop())

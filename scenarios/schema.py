@@ -19,6 +19,7 @@ from agents.populations import (
     ProviderPopulation,
     RegulatorPopulation,
 )
+from agents.populations_broker import BrokerPopulation
 from agents.populations_lab import TraderPopulation
 from marketplace.config import MAX_DAYS, ExchangeConfig
 from marketplace.crossborder import PackError, load_pack
@@ -36,6 +37,7 @@ __all__ = [
 
 PopulationSpec = Annotated[
     ProviderPopulation
+    | BrokerPopulation
     | BuyerPopulation
     | AssessorPopulation
     | RegulatorPopulation

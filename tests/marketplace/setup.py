@@ -32,7 +32,7 @@ from marketplace.distributions import Constant
 from marketplace.entries import AUTHORIZATION, BODY_MODELS
 from marketplace.exchange import SECONDS_PER_DAY, Exchange
 from marketplace.pricing import PostedPrice, PricingMechanism
-from marketplace.state import DatasetSpec, ListingState, Order
+from marketplace.state import DatasetSpec, LicenceState, ListingState, Order
 from tests.keys import test_identity
 
 __all__ = [
@@ -163,6 +163,7 @@ class Market:
         certified: bool = True,
         provider: Identity | None = None,
         mechanism: PricingMechanism | None = None,
+        licences: tuple[LicenceState, ...] = (),
     ) -> ListingState:
         """List, post ``price_fen`` and (if ``certified``) approve the rights, all right now.
 
@@ -170,7 +171,9 @@ class Market:
         """
         who = provider or self.provider
         exchange = self.exchange
-        listing: ListingState = self.run(exchange.storage.list_dataset(who, spec or dataset()))
+        listing: ListingState = self.run(
+            exchange.storage.list_dataset(who, spec or dataset(), licences)
+        )
         exchange.pricing.quote(who, listing, mechanism or PostedPrice(floor_bp=0), price_fen)
         if certified:
             exchange.rights.apply(who, listing)

@@ -42,6 +42,7 @@ from marketplace.entries import (
     TradeRejected,
 )
 from marketplace.metrics import LedgerFold
+from marketplace.metrics_merchants import MERCHANT_FIGURES, USAGE_FIGURES
 from tests.keys import test_identity
 
 SEED = 7
@@ -546,6 +547,11 @@ EXPECTED: dict[str, Any] = {
             "wait_to_fill_days_p50": 0.0,  # each order filled the moment it was placed
         }
     },
+    # no data merchant and no metered API call in this story
+    "brokers": dict.fromkeys(MERCHANT_FIGURES, 0),
+    "api_usage": dict.fromkeys(USAGE_FIGURES, 0),
+    "fees_listing_fen": 0,  # the story's schedule charges no listing or assessment fee
+    "fees_assessment_fen": 0,
 }
 
 

@@ -103,6 +103,8 @@ def test_the_story_day_by_day(tmp_path: Path) -> None:
         "membership": _on({0: 20_000}),
         "hosting": _on({20: 500}),
         "compute": _on({}),
+        "listing": _on({}),  # the story's schedule has no listing or assessment fee
+        "assessment": _on({}),
     }
     # Nobody earned anything before day 14; then p1 holds all revenue, p2 none.
     assert s.hhi == [None] * 14 + [10_000.0] * 7

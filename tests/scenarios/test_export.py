@@ -51,7 +51,7 @@ def exported(request: pytest.FixtureRequest, run: RunResult) -> tuple[str, Path]
     out = run.out.parent / f"export-{request.param}"
     done = cli("export", str(run.out), "--format", request.param, "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"wrote 43 {request.param} tables")
+    assert done.stdout.startswith(f"wrote 49 {request.param} tables")
     return request.param, out
 
 

@@ -73,3 +73,26 @@ def test_listings_that_do_not_pay_are_withdrawn_and_never_trade_again(tmp_path: 
     assert m.listings_active == m.listings - m.listings_withdrawn
     # the rules of record (run by the audit in invariant 1) refuse any contract of a
     # withdrawn listing; the run's invariants held above
+
+
+def test_no_use_scenario_no_trade_across_a_whole_run(tmp_path: Path) -> None:
+    """Buyers' needs name a use and consider only listings that permit it: every contract is
+    for a permitted use, and needs whose use few listings permit go unmet more often."""
+    data = load(resolve("baseline"), Scenario).with_overrides(days=DAYS).model_dump()
+    data["exchange"]["trading"]["require_use_scenario"] = True
+    uses = ["credit-risk", "marketing", "research", "urban-planning"]
+    for population in data["population"]:
+        if population["kind"] == "provider":
+            population.update(use_scenarios=uses, uses_per_dataset=1)
+        elif population["kind"] == "buyer":
+            population["uses"] = dict.fromkeys(uses, 1)
+    scenario = Scenario.model_validate(data)
+    out = tmp_path / "uses"
+    result = run_scenario(
+        scenario, out, keys=run_keys(TEST_SECRET, scenario.run.seed), check_determinism=False
+    )
+    assert result.ok, [r for r in result.invariants if not r.ok]
+    gated = fold(out)
+    assert gated.trades > 0 and gated.rejections_by_reason.get("use-not-permitted", 0) == 0
+    open_market = run_with(tmp_path, "open", {})
+    assert gated.unmet_needs > open_market.unmet_needs  # each need sees a quarter of the catalogue

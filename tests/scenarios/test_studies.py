@@ -81,4 +81,8 @@ def test_compute_in_place_grows_with_sensitive_data(tmp_path: Path) -> None:
         figures = fold(out)
         shares.append(figures.trades_by_licence.get("compute-in-place", 0) / figures.trades)
         assert figures.compute_jobs > 0 and figures.fees_compute_fen > 0
+        if share == "0":  # API subscriptions are metered and billed every 30 days
+            usage = figures.api_usage
+            assert usage["periods"] > 0 and usage["calls"] > 0 and usage["billed_fen"] > 0
+            assert figures.entries_by_kind["operation.usage"] >= usage["periods"]
     assert shares[0] < 0.5 < shares[1] == 1.0

@@ -76,14 +76,16 @@ class Buyer(Participant[BuyerPopulation]):
         negotiations: Negotiations | None = None,
         jobs: np.random.Generator | None = None,
         calls: np.random.Generator | None = None,
+        renewals: np.random.Generator | None = None,
     ) -> None:
         """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
         arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes;
         ``bidding`` only the numbers its trading strategy draws. So a variant that changes one
         leaves the others' draws as they were (common random numbers); ``jobs`` only when its
         compute-in-place jobs run and what they take, ``calls`` only how many API calls it
-        makes."""
+        makes, ``renewals`` only whether a need outlives its licence term."""
         super().__init__(identity, exchange, spec, rng)
+        self.renewals = renewals if renewals is not None else np.random.default_rng(0)
         self.jobs = jobs if jobs is not None else np.random.default_rng(0)
         self.calls = calls if calls is not None else np.random.default_rng(0)
         self.arrivals = arrivals
@@ -229,6 +231,59 @@ class Buyer(Participant[BuyerPopulation]):
         calls = contract is not None and contract.licence == "api"
         if calls and spec.api_calls_per_day > 0:
             exchange.env.process(self.call_api(contract))
+        if contract is not None and spec.renews:
+            exchange.env.process(self.renew_at_term_end(contract, value, use))
+
+    def renew_at_term_end(
+        self, contract: ContractState, value: int, use: str | None
+    ) -> Generator[simpy.Event, Any, None]:
+        """Process: when a delivered licence's term ends, renew it or let it go (churn).
+
+        The need behind it outlives the term with probability 1 - ``renewal_churn_share``;
+        then the buyer renews, at the listing's price now, only if that still leaves it a
+        surplus and its membership is worth keeping; otherwise the subscription churns. A
+        renewal is a new order citing the contract it renews (``trade.order`` ``renews``), so
+        renewal and churn rates fold from the ledger."""
+        exchange = self.exchange
+        if contract.finished is None:
+            return
+        outcome = yield contract.finished
+        if outcome != "delivered":
+            return
+        ends = contract.signed_at + contract.duration_days * 86_400
+        yield exchange.env.timeout((max(0, ends - exchange.now_s()) + 1) / 86_400)
+        if self.renewals.random() < self.spec.renewal_churn_share:
+            return  # the need ended with the term
+        listing = contract.listing
+        if listing.withdrawn_at is not None or listing.price_fen is None:
+            return
+        view = exchange.trading.view(listing)
+        ask = view.best_ask_fen
+        if view.kind not in ("posted", "order-book") or view.menu or ask is None:
+            return  # renewals go at a standing price; auctions and haggles start afresh
+        if ask > value or self.membership(ask) is not None:
+            return
+        order = Order(
+            buyer=self.identity.id,
+            listing=listing.listing,
+            licence=contract.licence,
+            duration_days=contract.duration_days,
+            destination=contract.destination,
+            value_fen=value,
+            price_fen=ask,
+            terms=self.transfer_terms(),
+            use=use,
+            renews=contract.contract,
+        )
+        patience = self.spec.patience_days if view.kind == "order-book" else None
+        renewed = yield exchange.env.process(exchange.trading.purchase(order, patience))
+        if renewed is None:
+            return
+        if renewed.licence == "compute-in-place" and self.spec.compute_jobs_per_day > 0:
+            exchange.env.process(self.run_jobs(renewed))
+        if renewed.licence == "api" and self.spec.api_calls_per_day > 0:
+            exchange.env.process(self.call_api(renewed))
+        exchange.env.process(self.renew_at_term_end(renewed, value, use))
 
     def licence_for(self, modes: Sequence[Licence], draw: float) -> Licence | None:
         """The licence this buyer takes among the ``modes`` a listing is offered in, by its

@@ -269,6 +269,11 @@ class BuyerPopulation(_Population):
         default_factory=_default_licence_weights
     )
     duration_days: WholeDays = 365
+    #: Whether a buyer renews a licence whose term ended, when its need outlives the term (it
+    #: does with probability 1 - ``renewal_churn_share``) and the price now still leaves it a
+    #: surplus; a licence not renewed churns.
+    renews: bool = True
+    renewal_churn_share: Share = 0.0
     #: Jobs a buyer runs per day under each compute-in-place licence, while it lasts, and the
     #: compute each takes (0: the licence is provisioned but never used).
     compute_jobs_per_day: float = Field(default=0.0, ge=0, le=10_000)

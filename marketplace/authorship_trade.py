@@ -5,7 +5,8 @@ Beyond who signs, these rules re-check the mechanisms' promises from the ledger 
 
 =========================  =====================================================================
 ``pricing.quote``          signed by the provider of the listing alone
-``trade.order``            signed by its buyer alone, for an existing listing; one id, once
+``trade.order``            signed by its buyer alone, for an existing listing; one id, once; a
+                           renewal renews a contract of that buyer and listing whose term ended
 ``trade.ask``              signed by the provider of its listing alone; one id, once
 ``trade.cancel``           withdraws an order still open, of the trader and listing it names;
                            signed by that trader when it withdraws it itself, by the operator
@@ -65,6 +66,8 @@ class TradeRules:
     listings: dict[str, str]
     certificates: dict[str, str]
     contracts: set[str]
+    terms: dict[str, tuple[str, str, int, int]]
+    contract_listing: dict[str, str]
     time: int
 
     def _init_trade(self) -> None:
@@ -112,9 +115,21 @@ class TradeRules:
             return f"an order for listing {body.listing!r}, which was never listed"
         if body.order in self.orders or body.order in self.orders_done:
             return f"order {body.order!r} is placed twice"
+        if body.renews is not None and (problem := self._renewal(body)) is not None:
+            return problem
         self.orders[body.order] = _Open(
             body.buyer, body.listing, body.venue, body.price_fen, self.time, seq=seq
         )
+        return None
+
+    def _renewal(self, body: vocab.OrderPlaced) -> str | None:
+        terms = self.terms.get(body.renews or "")
+        if terms is None or self.contract_listing.get(body.renews or "") != body.listing:
+            return f"order {body.order!r} renews {body.renews!r}, no contract for {body.listing}"
+        if terms[0] != body.buyer:
+            return f"order {body.order!r} renews {body.renews!r}, another buyer's contract"
+        if self.time < terms[3]:
+            return f"order {body.order!r} renews {body.renews!r} before its term ends"
         return None
 
     def _trade_ask(

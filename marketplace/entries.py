@@ -290,6 +290,8 @@ class OrderPlaced(_Body):
     venue: str | None = None
     version: NonNegative = 0  # of a tiered listing: which version it wants
     use: str | None = None  # the use scenario the buyer states for the data
+    #: The buyer's contract, for this listing, whose term ended and which this order renews.
+    renews: str | None = None
 
 
 class AskPlaced(_Body):

@@ -193,6 +193,8 @@ class Metrics:
     #: API subscriptions' metering: billing ``periods`` (and ``refused`` ones), ``calls``
     #: and ``billed_fen`` (paid to providers less the supplier fee, counted in fees_supplier).
     api_usage: dict[str, int] = field(default_factory=dict)
+    #: Licence terms that ended (delivered contracts), ``renewed`` by the buyer or ``churned``.
+    renewals: dict[str, int] = field(default_factory=dict)
     fees_listing_fen: int = 0  # the schedule's fee per dataset listed
     fees_assessment_fen: int = 0  # and per rights application
 
@@ -239,7 +241,7 @@ class LedgerFold(MerchantFold, RightsFold):
         self.deals: dict[str, _Deal] = {}
         self.first_trade: dict[str, int] = {}  # listing -> time of its first contract
         self.role_of: dict[str, str] = {}  # account -> the role it was opened for
-        self.derived: set[str] = set()  # listings registered as derived products
+        self._init_merchants()
         self.lags: list[int] = []
         self.buyer_surplus = self.provider_surplus = 0
         self.last_time = 0
@@ -343,6 +345,7 @@ class LedgerFold(MerchantFold, RightsFold):
 
     def _on_trade_order(self, time: int, actor: str, body: vocab.OrderPlaced) -> None:
         self.orders[body.order] = time
+        self._note_order(body)
         self.count["orders"]["placed"] += 1
         self.desk.change(time, +1)
 
@@ -362,6 +365,7 @@ class LedgerFold(MerchantFold, RightsFold):
 
     def _on_trade_contract(self, time: int, actor: str, body: vocab.Contract) -> None:
         self._settle_order(time, body.order)
+        self._note_contract(time, body)
         self.deals[body.contract] = _Deal(
             body.listing, body.buyer, body.provider, body.price_fen, time, body.research
         )
@@ -403,6 +407,7 @@ class LedgerFold(MerchantFold, RightsFold):
             self._move(ESCROW_ACCOUNT, deal.buyer, item.refund_fen)  # an upheld dispute's
             self.count["fen"]["partial_refunds"] += item.refund_fen
             self.count["settlement"]["delivered"] += 1
+            self._note_delivered(item.contract)
             self.count["fen"]["supplier"] += item.fee_fen
             self.count["revenue"][deal.provider] += item.to_provider_fen
             if deal.listing in self.derived:
@@ -533,6 +538,7 @@ class LedgerFold(MerchantFold, RightsFold):
             cancels_by_reason=_sorted(count["cancel"]),
             pricing=self.trading.figures(),
             api_usage=self.usage_figures(),
+            renewals=self.renewal_figures(self.last_time),
             brokers=self.merchant_figures(),
         )
 

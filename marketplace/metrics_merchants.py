@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from marketplace import entries as vocab
 from marketplace.entries import EXCHANGE_ACCOUNT
 
-__all__ = ["MERCHANT_FIGURES", "USAGE_FIGURES", "MerchantFold"]
+__all__ = ["MERCHANT_FIGURES", "RENEWAL_FIGURES", "USAGE_FIGURES", "MerchantFold"]
 
 #: The keys of ``Metrics.brokers`` and ``Metrics.api_usage``, in the order they are shown.
 MERCHANT_FIGURES = (
@@ -24,6 +24,8 @@ MERCHANT_FIGURES = (
     "transfers",
 )
 USAGE_FIGURES = ("billed_fen", "calls", "periods", "refused")
+#: The keys of ``Metrics.renewals``.
+RENEWAL_FIGURES = ("churned", "renewed", "terms_ended")
 
 
 class MerchantFold:
@@ -36,6 +38,34 @@ class MerchantFold:
     if TYPE_CHECKING:  # the fold's
 
         def _move(self, source: str, target: str, amount: int) -> None: ...
+
+    def _init_merchants(self) -> None:
+        self.derived: set[str] = set()  # listings registered as derived products
+        self.renewing: dict[str, str] = {}  # an open renewal order -> the contract it renews
+        self.term_ends: dict[str, int] = {}  # a signed contract -> when its licence term ends
+        self.delivered_terms: dict[str, int] = {}  # the delivered ones'
+        self.renewed: set[str] = set()  # contracts a signed renewal followed
+
+    def _note_order(self, body: vocab.OrderPlaced) -> None:
+        if body.renews is not None:
+            self.renewing[body.order] = body.renews
+
+    def _note_contract(self, time: int, body: vocab.Contract) -> None:
+        self.term_ends[body.contract] = time + body.duration_days * 86_400
+        renews = self.renewing.pop(body.order, None) if body.order is not None else None
+        if renews is not None:
+            self.renewed.add(renews)
+
+    def _note_delivered(self, contract: str) -> None:
+        if contract in self.term_ends:
+            self.delivered_terms[contract] = self.term_ends.pop(contract)
+
+    def renewal_figures(self, now: int) -> dict[str, int]:
+        """Delivered licences whose term ended by ``now``: how many a signed renewal followed,
+        and how many churned (the buyer let them go, or its renewal was refused)."""
+        ended = {c for c, end in self.delivered_terms.items() if end <= now}
+        renewed = len(ended & self.renewed)
+        return {"churned": len(ended) - renewed, "renewed": renewed, "terms_ended": len(ended)}
 
     def _on_rights_licence(self, time: int, actor: str, body: vocab.RightsLicence) -> None:
         self.count["rights_events"]["licence"] += 1

@@ -175,6 +175,7 @@ class Order:
     venue: str | None = None  # the venue it went to, once placed
     version: int = 0  # of a tiered listing: the version wanted
     use: str | None = None  # the use scenario the buyer states
+    renews: str | None = None  # the contract whose ended term this order renews
 
 
 @dataclass(slots=True)

@@ -210,6 +210,7 @@ class Trading:
             venue=slot.id,
             version=order.version,
             use=order.use,
+            renews=order.renews,
         )
         exchange.record("trade.order", body, [exchange.identities[order.buyer]])
         slot.in_flight.add(placed.order or "")

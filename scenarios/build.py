@@ -244,6 +244,7 @@ def _populate(
             bidding = streams.generator(f"buyer/{identity.id}/bidding")
             jobs = streams.generator(f"buyer/{identity.id}/jobs")
             calls = streams.generator(f"buyer/{identity.id}/calls")
+            renewals = streams.generator(f"buyer/{identity.id}/renewals")
             buyer = Buyer(
                 identity,
                 exchange,
@@ -255,6 +256,7 @@ def _populate(
                 world.negotiations,
                 jobs,
                 calls,
+                renewals,
             )
             world.buyers.append(buyer)
             env.process(buyer.shop())

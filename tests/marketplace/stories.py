@@ -42,7 +42,7 @@ from marketplace.entries import (
     TradeRejected,
 )
 from marketplace.metrics import LedgerFold
-from marketplace.metrics_merchants import MERCHANT_FIGURES, USAGE_FIGURES
+from marketplace.metrics_merchants import MERCHANT_FIGURES, RENEWAL_FIGURES, USAGE_FIGURES
 from tests.keys import test_identity
 
 SEED = 7
@@ -550,6 +550,8 @@ EXPECTED: dict[str, Any] = {
     # no data merchant and no metered API call in this story
     "brokers": dict.fromkeys(MERCHANT_FIGURES, 0),
     "api_usage": dict.fromkeys(USAGE_FIGURES, 0),
+    # every licence in the story outlasts it: no term ends, none is renewed or churns
+    "renewals": dict.fromkeys(RENEWAL_FIGURES, 0),
     "fees_listing_fen": 0,  # the story's schedule charges no listing or assessment fee
     "fees_assessment_fen": 0,
 }

@@ -86,3 +86,24 @@ def test_compute_in_place_grows_with_sensitive_data(tmp_path: Path) -> None:
             assert usage["periods"] > 0 and usage["calls"] > 0 and usage["billed_fen"] > 0
             assert figures.entries_by_kind["operation.usage"] >= usage["periods"]
     assert shares[0] < 0.5 < shares[1] == 1.0
+
+
+def test_licences_renew_at_term_end_and_churn_by_the_churn_share(tmp_path: Path) -> None:
+    """Quarter-long licences over 150 days: every ended term is renewed or churns, renewals
+    cite their contracts, and a need that never outlives its term renews nothing."""
+    renewals = []
+    for churn in ("0", "1"):
+        out = tmp_path / f"churn-{churn}"
+        done = cli(
+            "run", "delivery_modes", "--no-rerun", "--days", "150", "--out", str(out),
+            "--set", "population.0.count=20", "--set", "population.1.count=60",
+            "--set", f"population.1.renewal_churn_share={churn}",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert cli("verify", str(out)).returncode == 0
+        figures = fold(out).renewals
+        assert figures["terms_ended"] > 0
+        assert figures["renewed"] + figures["churned"] == figures["terms_ended"]
+        renewals.append(figures)
+    assert renewals[0]["renewed"] > renewals[0]["churned"]
+    assert renewals[1]["renewed"] == 0 and renewals[1]["churned"] == renewals[1]["terms_ended"]

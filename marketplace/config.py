@@ -57,7 +57,9 @@ class FeeSchedule(_Config):
     """What the exchange charges, as data: a percentage of each trade (suppliers), a
     membership or one-time service fee (buyers: a ``membership_period_days`` longer than the
     run is a one-time fee), hosting by the GB-day, and per act: a listing fee for each dataset
-    listed and an assessment fee for each rights application (first, change or derived)."""
+    listed and an assessment fee for each rights application (first, change or derived).
+    A scenario may start from a venue's published schedule (``schedule``; see
+    :mod:`scenarios.fee_schedules`)."""
 
     supplier_fee_bp: BasisPoints = 250
     membership_fee_fen: Fen = 500_000  # ¥5,000 a year
@@ -66,6 +68,9 @@ class FeeSchedule(_Config):
     hosting_period_days: WholeDays = 30
     listing_fee_fen: Fen = 0
     assessment_fee_fen: Fen = 0
+    #: The published schedule (``scenarios/fees/NAME.toml``) these fees start from, if any:
+    #: provenance only, the fees above are what the exchange charges.
+    schedule: str | None = Field(default=None, max_length=200)
 
 
 class StorageConfig(_Config):

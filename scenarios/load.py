@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from marketplace import tomlfile
 from marketplace.tomlfile import ConfigError, locate
+from scenarios.fee_schedules import apply_fee_schedule
 from scenarios.overrides import apply_overrides
 from scenarios.plugins import PluginError, load_plugin
 
@@ -47,6 +48,7 @@ def load(path: str | Path, model: type[M], overrides: Sequence[str] = ()) -> M:
     path = Path(path)
     data, source = load_toml(path)
     apply_overrides(data, overrides)
+    apply_fee_schedule(data, source, path, ScenarioError)
     _import_plugins(data, source, path)
     return validate(model, data, source, path)
 

@@ -46,19 +46,14 @@ def cheapest_worth(seen: PurchaseObservation) -> int:
 
 
 def best_surplus(seen: PurchaseObservation) -> int:
-    """The largest surplus any certified offer on the page gives (0 if none gives any)."""
-    return (
-        max(
-            (
-                value_of(seen.value_fen, offer) - offer.price_fen
-                for offer in seen.offers
-                if offer.certified
-            ),
-            default=0,
-        )
-        if seen.offers
-        else 0
+    """The largest surplus any certified offer on the page gives (0 if none gives any: a
+    buyer declines an offer worth less than its price, so no need loses it money)."""
+    surpluses = (
+        value_of(seen.value_fen, offer) - offer.price_fen
+        for offer in seen.offers
+        if offer.certified
     )
+    return max(0, max(surpluses, default=0))
 
 
 class Buyer(Participant[BuyerPopulation]):

@@ -26,6 +26,7 @@ from scenarios.cli_policy import register as register_policy_commands
 from scenarios.cli_replay import register as register_replay_command
 from scenarios.cli_report import register as register_report_commands
 from scenarios.cli_run import register as register_run_commands
+from scenarios.cli_sweep import register as register_sweep_command
 from scenarios.keys import find_key_secret
 from scenarios.plugins import PluginError, load_entry_points
 from scenarios.synthetic import write_synthetic
@@ -48,6 +49,7 @@ register_replay_command(app)
 register_inspect_command(app)
 register_report_commands(app)
 register_experiment_commands(app)
+register_sweep_command(app)
 
 
 @app.callback()

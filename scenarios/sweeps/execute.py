@@ -1,0 +1,175 @@
+"""Running a study's replications: one pure task per (variant, replication), three backends.
+
+A task carries everything its run needs (the scenario file, its ``--set`` changes, the seed),
+so it gives the same row wherever it runs: in this process (``serial``), in local worker
+processes (``processes``, :class:`concurrent.futures.ProcessPoolExecutor`) or on a Dask cluster
+(``dask``: ``dask.distributed``, a LocalCluster or a scheduler's address). Rows are sorted by
+(variant, replication) afterwards, so the tables are byte-identical on every backend.
+
+A row's ``digest`` is the run's keyless statement digest (DESIGN.md §2: every entry's statement,
+in order, without signatures), so it names the run's content whatever keys signed it: each
+replication signs with a fresh key secret, which never leaves the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from ledger import KeySecret
+from scenarios.cli_errors import UserError
+from scenarios.keys import run_keys
+from scenarios.load import load
+from scenarios.run import run_scenario
+from scenarios.schema import Scenario
+from scenarios.sweeps.study import Backend
+
+__all__ = ["Row", "Task", "execute", "metric_value", "run_task", "task_key"]
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    variant: int
+    replication: int
+    seed: int
+    scenario_path: str
+    overrides: tuple[str, ...]
+    metrics: tuple[str, ...]
+    keep_dir: str | None = None  # keep the run directory here (``--keep-runs``)
+
+
+def task_key(task: Task) -> str:
+    """What decides a task's row: its scenario text, changes, seed and metrics (resume key)."""
+    text = Path(task.scenario_path).read_text(encoding="utf-8")
+    parts = [text, *task.overrides, str(task.seed), *task.metrics]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def metric_value(figures: dict[str, Any], name: str) -> int | float | None:
+    """A figure of ``metrics.json`` by dotted name (``brokers.licences``); None if the run
+    has none (a median of no trades). A figure that is not a number is an error."""
+    node: Any = figures
+    for part in name.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    if node is None or isinstance(node, bool):
+        return None if node is None else int(node)
+    if isinstance(node, int | float):
+        return node if not (isinstance(node, float) and math.isnan(node)) else None
+    raise UserError(f"metric {name!r} is not a number (it is a {type(node).__name__})")
+
+
+def run_task(task: Task) -> Row:
+    """Run one replication and return its row (variant, replication, seed, metrics, digest)."""
+    scenario = load(Path(task.scenario_path), Scenario, list(task.overrides))
+    scenario = scenario.with_overrides(seed=task.seed)
+    keys = run_keys(KeySecret.generate(), task.seed)
+    scratch = None if task.keep_dir else tempfile.mkdtemp(prefix="dxsim-sweep-")
+    out = Path(task.keep_dir) if task.keep_dir else Path(scratch or ".") / "run"
+    try:
+        # a kept run left by an interrupted sweep is replaced (its own files only)
+        result = run_scenario(
+            scenario, out, keys=keys, check_determinism=False, force=task.keep_dir is not None
+        )
+        if not result.ok:
+            failed = ", ".join(r.name for r in result.invariants if r.checked and not r.ok)
+            raise UserError(
+                f"variant {task.variant} replication {task.replication}: invariants failed "
+                f"({failed}); keep the run with --keep-runs to inspect it"
+            )
+        figures = result.metrics.to_json()
+        row: Row = {"variant": task.variant, "replication": task.replication, "seed": task.seed}
+        row.update({name: metric_value(figures, name) for name in task.metrics})
+        row["digest"] = result.statements
+        return row
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _workers(requested: int) -> int:
+    return requested or os.cpu_count() or 1
+
+
+def execute(
+    tasks: Sequence[Task],
+    backend: Backend,
+    *,
+    workers: int = 0,
+    scheduler: str | None = None,
+    done: Callable[[Task, Row], None] = lambda _t, _r: None,
+) -> list[Row]:
+    """Run ``tasks`` on ``backend``; ``done`` is called (in this process) as each finishes."""
+    rows: list[Row] = []
+
+    def finished(task: Task, row: Row) -> None:
+        rows.append(row)
+        done(task, row)
+
+    if not tasks:
+        return rows
+    if backend == "serial":
+        for task in tasks:
+            finished(task, run_task(task))
+    elif backend == "processes":
+        _on_processes(tasks, _workers(workers), finished)
+    else:
+        _on_dask(tasks, _workers(workers), scheduler, finished)
+    return sorted(rows, key=lambda r: (r["variant"], r["replication"]))
+
+
+def _on_processes(
+    tasks: Iterable[Task], workers: int, finished: Callable[[Task, Row], None]
+) -> None:
+    # spawn: a fresh interpreter per worker, not a fork of a process holding threads and files
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_task, task): task for task in tasks}
+        for future in as_completed(futures):
+            finished(futures[future], future.result())
+
+
+def _on_dask(
+    tasks: Sequence[Task],
+    workers: int,
+    scheduler: str | None,
+    finished: Callable[[Task, Row], None],
+) -> None:
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise UserError(
+            "the dask backend needs dask.distributed: pip install 'dxsim[distributed]'"
+        ) from exc
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        client = Client(scheduler if scheduler is not None else cluster, timeout="30s")
+    except OSError as exc:
+        if cluster is not None:
+            cluster.close()
+        raise UserError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+    try:
+        futures = client.map(run_task, list(tasks), pure=False)
+        by_future = dict(zip(futures, tasks, strict=True))
+        for future in dask_completed(futures):
+            finished(by_future[future], future.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

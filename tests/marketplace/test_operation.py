@@ -233,7 +233,7 @@ def fold_balances(facts: list[Fact]) -> dict[str, int]:
         match fact.kind:
             case "account.open":
                 balances[body.account] = body.endowment_fen
-            case "operation.membership":
+            case "operation.membership" | "operation.fee":
                 move(body.account, "exchange", body.fee_fen)
             case "storage.hosting":
                 for provider, fen in body.charges.items():
@@ -271,6 +271,7 @@ plans = st.lists(
     membership_fen=st.sampled_from([0, 2_000]),
     supplier_bp=st.sampled_from([0, 250, 2_500, 9_000]) | st.integers(0, 9_999),
     hosting_fen=st.sampled_from([0, 50, 5_000]),
+    act_fees=st.tuples(st.sampled_from([0, 300, 10_000]), st.sampled_from([0, 700, 20_000])),
     endowment_fen=st.sampled_from([50_000, 3_000, 0]) | st.integers(0, 8_000),
     prices=st.lists(st.integers(1, 3_000), min_size=3, max_size=3),
     withdraw_on=st.none() | st.floats(0, 15, allow_nan=False),
@@ -286,12 +287,14 @@ def test_money_is_conserved_whatever_happens(
     membership_fen: int,
     supplier_bp: int,
     hosting_fen: int,
+    act_fees: tuple[int, int],
     endowment_fen: int,
     prices: list[int],
     withdraw_on: float | None,
     dispute: tuple[int, int, int],
 ) -> None:
-    """Under any fee schedule, with refunds of failed deliveries, partial refunds of disputed
+    """Under any fee schedule (listing and assessment fees too, beyond what a provider holds),
+    with refunds of failed deliveries, partial refunds of disputed
     ones, a withdrawal part-way and buyers who cannot afford their membership: every fen is
     accounted for, and the ledger's invariants (its two independent accounts of money among
     them) hold."""
@@ -301,6 +304,8 @@ def test_money_is_conserved_whatever_happens(
             supplier_fee_bp=supplier_bp,
             hosting_fen_per_gb_day=hosting_fen,
             hosting_period_days=3,
+            listing_fee_fen=act_fees[0],
+            assessment_fee_fen=act_fees[1],
         ),
         operation=operation(
             download_failure_bp=failure_bp,

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ledger.store import is_url
 from marketplace.tomlfile import ConfigError
 from scenarios.cli_errors import UserError, one_line_errors
 from scenarios.sweeps import Study, load_study, run_study
@@ -120,6 +121,10 @@ def sweep_command(
     keep_runs: Annotated[
         bool, typer.Option("--keep-runs", help="Keep every replication's run directory.")
     ] = False,
+    ledger_url: Annotated[
+        str | None,
+        typer.Option(help="Keep each replication's ledger in this database, a schema each."),
+    ] = None,
 ) -> None:
     """Run a study: every variant × replication on common random numbers; write results.csv,
     results.parquet and summary.csv; a rerun into the same directory resumes."""
@@ -131,6 +136,8 @@ def sweep_command(
         raise UserError(str(exc)) from None
     if replications is not None:
         study = study.with_replications(replications)
+    if ledger_url is not None and not is_url(ledger_url):
+        raise UserError(f"--ledger-url {ledger_url!r} is not a URL (scheme://...)")
     if scheduler is not None and (backend or study.config.backend) != "dask":
         raise UserError("--scheduler needs --backend dask")
     chosen: Backend = study.config.backend
@@ -156,6 +163,7 @@ def sweep_command(
             workers=study.config.workers if workers is None else workers,
             scheduler=scheduler,
             keep_runs=keep_runs,
+            ledger_url=ledger_url,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     shown = Console()

@@ -25,11 +25,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from ledger import KeySecret
+from sqlalchemy.engine import make_url
+
+from ledger import KeySecret, LedgerError
+from ledger.store import without_password
 from scenarios.cli_errors import UserError
 from scenarios.keys import run_keys
 from scenarios.load import load
-from scenarios.run import run_scenario
+from scenarios.run import RunResult, run_scenario
 from scenarios.schema import Scenario
 from scenarios.sweeps.study import Backend
 
@@ -47,6 +50,7 @@ class Task:
     overrides: tuple[str, ...]
     metrics: tuple[str, ...]
     keep_dir: str | None = None  # keep the run directory here (``--keep-runs``)
+    ledger_url: str | None = None  # a database for the ledger, one schema per replication
 
 
 def task_key(task: Task) -> str:
@@ -71,18 +75,54 @@ def metric_value(figures: dict[str, Any], name: str) -> int | float | None:
     raise UserError(f"metric {name!r} is not a number (it is a {type(node).__name__})")
 
 
+def with_schema(url: str, schema: str) -> str:
+    """``url`` naming ``schema`` (``?schema=NAME``, the ledger store's convention)."""
+    return make_url(url).update_query_dict({"schema": schema}).render_as_string(hide_password=False)
+
+
+#: How many schemas a replication tries before giving up (each interrupted attempt leaves one:
+#: a ledger is never rewritten, so a rerun writes the next ``_aN`` rather than drop the last).
+MAX_ATTEMPTS = 50
+
+
+def _run(task: Task, scenario: Scenario, out: Path) -> tuple[RunResult, str | None]:
+    """Run into ``out`` (and the task's database, in the first schema not already used)."""
+    if task.ledger_url is None:
+        keys = run_keys(KeySecret.generate(), task.seed)
+        force = task.keep_dir is not None  # a kept run an interrupted sweep left is replaced
+        return run_scenario(scenario, out, keys=keys, check_determinism=False, force=force), None
+    key = task_key(task)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        # Never --force here: replacing a run whose ledger is in a database drops its schema.
+        # Each attempt has its own directory and schema, and an earlier one is left as it is.
+        target = out if attempt == 1 else out.with_name(f"{out.name}-a{attempt}")
+        if target.exists():
+            continue
+        url = with_schema(task.ledger_url, f"dxsim_sweep_{key}_a{attempt}")
+        keys = run_keys(KeySecret.generate(), task.seed)
+        try:
+            result = run_scenario(
+                scenario, target, keys=keys, check_determinism=False, ledger_url=url
+            )
+        except LedgerError as exc:
+            if "already holds a ledger" not in str(exc):
+                raise
+            continue
+        return result, without_password(url)
+    raise UserError(
+        f"replication {task.replication} of variant {task.variant}: {MAX_ATTEMPTS} schemas "
+        f"dxsim_sweep_{key}_a* (or their run directories) are taken"
+    )
+
+
 def run_task(task: Task) -> Row:
     """Run one replication and return its row (variant, replication, seed, metrics, digest)."""
     scenario = load(Path(task.scenario_path), Scenario, list(task.overrides))
     scenario = scenario.with_overrides(seed=task.seed)
-    keys = run_keys(KeySecret.generate(), task.seed)
     scratch = None if task.keep_dir else tempfile.mkdtemp(prefix="dxsim-sweep-")
     out = Path(task.keep_dir) if task.keep_dir else Path(scratch or ".") / "run"
     try:
-        # a kept run left by an interrupted sweep is replaced (its own files only)
-        result = run_scenario(
-            scenario, out, keys=keys, check_determinism=False, force=task.keep_dir is not None
-        )
+        result, ledger = _run(task, scenario, out)
         if not result.ok:
             failed = ", ".join(r.name for r in result.invariants if r.checked and not r.ok)
             raise UserError(
@@ -93,6 +133,8 @@ def run_task(task: Task) -> Row:
         row: Row = {"variant": task.variant, "replication": task.replication, "seed": task.seed}
         row.update({name: metric_value(figures, name) for name in task.metrics})
         row["digest"] = result.statements
+        if ledger is not None:
+            row["ledger"] = ledger  # where the replication's ledger stays (not in the tables)
         return row
     finally:
         if scratch is not None:

@@ -46,8 +46,11 @@ class SweepOutcome:
     parquet: bool
 
 
-def plan_tasks(study: Study, out: Path | None, keep_runs: bool) -> list[Task]:
-    """Every (variant, replication) of the study, replication r with the r-th seed."""
+def plan_tasks(
+    study: Study, out: Path | None, keep_runs: bool, ledger_url: str | None = None
+) -> list[Task]:
+    """Every (variant, replication) of the study, replication r with the r-th seed; with
+    ``ledger_url`` each replication's ledger goes to its own schema of that database."""
     seeds = replication_seeds(study.config.seed, study.config.replications)
     tasks = []
     for variant in study.variants:
@@ -64,6 +67,7 @@ def plan_tasks(study: Study, out: Path | None, keep_runs: bool) -> list[Task]:
                     overrides=(*study.fixed, *variant.overrides()),
                     metrics=tuple(study.config.metrics),
                     keep_dir=keep,
+                    ledger_url=ledger_url,
                 )
             )
     return tasks
@@ -135,11 +139,14 @@ def run_study(
     workers: int = 0,
     scheduler: str | None = None,
     keep_runs: bool = False,
+    ledger_url: str | None = None,
     progress: Callable[[int, int], None] = lambda _done, _total: None,
 ) -> SweepOutcome:
-    """Run every replication not already in ``out``, then write the tables."""
+    """Run every replication not already in ``out``, then write the tables. With
+    ``ledger_url`` (PostgreSQL) every replication keeps its ledger in its own schema there
+    (``dxsim_sweep_KEY_aN``; the row file names it), verifiable with ``dxsim verify URL``."""
     _open(out, study)
-    tasks = plan_tasks(study, out, keep_runs)
+    tasks = plan_tasks(study, out, keep_runs, ledger_url)
     keys = {task: task_key(task) for task in tasks}
     reused: list[Row] = []
     todo: list[Task] = []

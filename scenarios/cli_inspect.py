@@ -16,7 +16,6 @@ from marketplace.metrics import Metrics, fold
 from marketplace.money import format_fen
 from marketplace.replay import TapeState, Tick, read_ticks
 from scenarios.cli_errors import EXIT_FAILED, UserError, one_line_errors
-from scenarios.replay_view import sparkline
 from scenarios.rundir import ledger_location
 
 __all__ = ["register"]
@@ -196,6 +195,8 @@ def _actor(ticks: list[Tick], actor: str, console: Console) -> None:
             table.add_row(f"{tick.day:.3f}", str(tick.seq), tick.kind, format_fen(balance))
             previous = balance
     console.print(table)
+    from scenarios.replay_view import sparkline  # Textual only when it is drawn
+
     console.print(f"  {sparkline([b for _t, b in balances][-60:])}", highlight=False)
 
 

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scipy import stats
-
 from ledger import KeySecret
 from marketplace.metrics import Metrics
 from scenarios.keys import run_keys
@@ -153,6 +151,8 @@ def paired_interval(differences: list[float]) -> tuple[float, float, float] | No
         return None
     mean = sum(differences) / n
     variance = sum((d - mean) ** 2 for d in differences) / (n - 1)
+    from scipy import stats  # imported when used: it costs every dxsim command a second
+
     half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(variance / n)
     return mean, mean - half, mean + half
 

@@ -28,7 +28,6 @@ import math
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-from scipy import optimize, stats
 
 from marketplace.distributions import (
     Beta,
@@ -62,6 +61,8 @@ def value_law(value: Distribution) -> Law:
         MarketError: the distribution has no density (a constant, integers, a degenerate
             uniform or a log-normal with σ = 0): Myerson's reserve is defined for densities.
     """
+    from scipy import stats  # imported when used: scipy costs a second
+
     if isinstance(value, Uniform) and value.high > value.low:
         return stats.uniform(loc=value.low, scale=value.high - value.low)
     if isinstance(value, Exponential):
@@ -128,6 +129,8 @@ def myerson_reserve(value: Distribution, cost: float) -> float:
     Raises:
         MarketError: ``value`` has no density or is irregular (:func:`check_regular`).
     """
+    from scipy import optimize
+
     law = check_regular(value)
     low, high = (float(bound) for bound in law.support())
     if virtual_value(law, low) >= cost:

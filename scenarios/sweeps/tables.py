@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scipy import stats
-
 from scenarios.sweeps.execute import Row
 from scenarios.sweeps.study import Study
 
@@ -86,6 +84,8 @@ def interval(values: Sequence[float]) -> Interval:
     if n == 1:
         return Interval(1, mean, None, None)
     sd = math.sqrt(math.fsum((x - mean) ** 2 for x in values) / (n - 1))
+    from scipy import stats  # imported when used: it costs every dxsim command a second
+
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
     return Interval(n, mean, mean - half, mean + half)
 

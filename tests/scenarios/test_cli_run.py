@@ -99,7 +99,9 @@ def test_keystore_runs_sign_with_stored_random_keys(tmp_path: Path) -> None:
 
     def run(out: str, keys: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
         args = ["run", "baseline", "--days", "5", "--out", str(tmp_path / out)]
-        return dxsim(*args, "--keystore", str(tmp_path / keys), environ=environ)
+        # a small cast: each identity's key is encrypted and decrypted (PKCS#8, slow on purpose)
+        small = ["--set", "population.0.count=5", "--set", "population.1.count=10"]
+        return dxsim(*args, *small, "--keystore", str(tmp_path / keys), environ=environ)
 
     first, again, other = run("a", "keys", env), run("b", "keys", env), run("c", "other", env)
     assert first.returncode == again.returncode == other.returncode == 0, first.stderr

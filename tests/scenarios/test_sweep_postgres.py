@@ -58,9 +58,7 @@ def ledgers(out: Path) -> list[str]:
     return urls
 
 
-def test_each_replication_keeps_its_ledger_in_its_own_schema(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_each_replication_keeps_its_ledger_in_its_own_schema(pg_url: str, tmp_path: Path) -> None:
     path = tmp_path / "pg.toml"
     path.write_text(STUDY.format(seed=secrets.randbelow(2**40)), encoding="utf-8")
     study = load_study(path)

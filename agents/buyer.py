@@ -220,14 +220,27 @@ class Buyer(Participant[BuyerPopulation]):
         contract = yield exchange.env.process(
             exchange.trading.purchase(replace(order, price_fen=limit), patience)
         )
-        computes = contract is not None and contract.licence == "compute-in-place"
-        if computes and spec.compute_jobs_per_day > 0:
-            exchange.env.process(self.run_jobs(contract))
-        calls = contract is not None and contract.licence == "api"
-        if calls and spec.api_calls_per_day > 0:
-            exchange.env.process(self.call_api(contract))
-        if contract is not None and spec.renews:
-            exchange.env.process(self.renew_at_term_end(contract, value, use))
+        if contract is not None:
+            self.use_licence(contract, value, use)
+
+    def use_licence(self, contract: ContractState, value: int, use: str | None) -> None:
+        """Start what a signed licence brings: compute jobs or API calls while it lasts, and
+        the decision to renew it when its term ends."""
+        spec, env = self.spec, self.exchange.env
+        if contract.licence == "compute-in-place" and spec.compute_jobs_per_day > 0:
+            env.process(self.run_jobs(contract))
+        if contract.licence == "api" and spec.api_calls_per_day > 0:
+            env.process(self.call_api(contract))
+        if spec.renews:
+            env.process(self.renew_at_term_end(contract, value, use))
+
+    @staticmethod
+    def delivered(contract: ContractState) -> Generator[simpy.Event, Any, bool]:
+        """Process step: wait until ``contract``'s delivery ends; whether it was delivered."""
+        if contract.finished is None:
+            return False
+        outcome = yield contract.finished
+        return bool(outcome == "delivered")
 
     def renew_at_term_end(
         self, contract: ContractState, value: int, use: str | None
@@ -240,12 +253,9 @@ class Buyer(Participant[BuyerPopulation]):
         renewal is a new order citing the contract it renews (``trade.order`` ``renews``), so
         renewal and churn rates fold from the ledger."""
         exchange = self.exchange
-        if contract.finished is None:
+        if not (yield from self.delivered(contract)):
             return
-        outcome = yield contract.finished
-        if outcome != "delivered":
-            return
-        ends = contract.signed_at + contract.duration_days * 86_400
+        ends = contract.ends_at
         yield exchange.env.timeout((max(0, ends - exchange.now_s()) + 1) / 86_400)
         if self.renewals.random() < self.spec.renewal_churn_share:
             return  # the need ended with the term
@@ -272,13 +282,8 @@ class Buyer(Participant[BuyerPopulation]):
         )
         patience = self.spec.patience_days if view.kind == "order-book" else None
         renewed = yield exchange.env.process(exchange.trading.purchase(order, patience))
-        if renewed is None:
-            return
-        if renewed.licence == "compute-in-place" and self.spec.compute_jobs_per_day > 0:
-            exchange.env.process(self.run_jobs(renewed))
-        if renewed.licence == "api" and self.spec.api_calls_per_day > 0:
-            exchange.env.process(self.call_api(renewed))
-        exchange.env.process(self.renew_at_term_end(renewed, value, use))
+        if renewed is not None:
+            self.use_licence(renewed, value, use)
 
     def licence_for(self, modes: Sequence[Licence], draw: float) -> Licence | None:
         """The licence this buyer takes among the ``modes`` a listing is offered in, by its
@@ -299,12 +304,9 @@ class Buyer(Participant[BuyerPopulation]):
         """Process: once the compute-in-place licence is provisioned, submit jobs (a Poisson
         stream) until its term ends; each runs at the exchange and is charged its compute."""
         exchange, spec = self.exchange, self.spec
-        if contract.finished is None:
+        if not (yield from self.delivered(contract)):
             return
-        outcome = yield contract.finished
-        if outcome != "delivered":
-            return
-        ends = contract.signed_at + contract.duration_days * 86_400
+        ends = contract.ends_at
         while True:
             yield exchange.env.timeout(self.jobs.exponential(1.0 / spec.compute_jobs_per_day))
             if exchange.now_s() >= ends:
@@ -316,12 +318,9 @@ class Buyer(Participant[BuyerPopulation]):
         """Process: once the API subscription is provisioned, call it (a Poisson count per
         billing period) until its term ends; each period's calls are metered and billed."""
         exchange = self.exchange
-        if contract.finished is None:
+        if not (yield from self.delivered(contract)):
             return
-        outcome = yield contract.finished
-        if outcome != "delivered":
-            return
-        ends = contract.signed_at + contract.duration_days * 86_400
+        ends = contract.ends_at
         period = exchange.config.operation.usage_period_days
         since = exchange.now_s()
         while since < ends:

@@ -192,7 +192,7 @@ class Operation:
         cost = cpu_hours_cost(cpu_hours, self.config.compute_fen_per_cpu_hour)
         certificate = contract.certificate
         refused: JobRefusal | None = None
-        if now >= contract.signed_at + contract.duration_days * 86_400:
+        if now >= contract.ends_at:
             refused = "licence-expired"
         elif (
             (certificate is not None and _ended(certificate))
@@ -225,7 +225,7 @@ class Operation:
         if contract.licence != "api" or contract.buyer != buyer.id:
             raise MarketError(f"{buyer.id} holds no API subscription {contract.contract}")
         now = exchange.now_s()
-        ends = contract.signed_at + contract.duration_days * 86_400
+        ends = contract.ends_at
         rate = self.config.api_fen_per_1000_calls
         cost = (calls * rate + 500) // 1000
         listing = contract.listing

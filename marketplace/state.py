@@ -200,5 +200,10 @@ class ContractState:
     delivered_at: int = 0
 
     @property
+    def ends_at(self) -> int:
+        """When its licence term ends (sim seconds)."""
+        return self.signed_at + self.duration_days * 86_400
+
+    @property
     def cross_border(self) -> bool:
         return self.destination != self.listing.spec.origin

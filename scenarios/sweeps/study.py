@@ -144,10 +144,6 @@ class Study:
     def with_replications(self, replications: int) -> Study:
         return replace(self, config=self.config.model_copy(update={"replications": replications}))
 
-    def scenario(self, variant: Variant, seed: int) -> Scenario:
-        scenario = load(self.scenario_path, Scenario, [*self.fixed, *variant.overrides()])
-        return scenario.with_overrides(seed=seed)
-
 
 def toml_value(value: Any) -> str:
     """A value as a TOML literal (for ``--set``): JSON spells TOML's scalars and arrays alike,

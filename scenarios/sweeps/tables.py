@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scenarios.compare import paired_interval
 from scenarios.sweeps.execute import Row
 from scenarios.sweeps.study import Study
 
@@ -76,18 +76,15 @@ class Interval:
 
 
 def interval(values: Sequence[float]) -> Interval:
-    """Mean and Student-t 95 % interval of ``values`` (no interval from one value)."""
-    n = len(values)
-    if n == 0:
+    """Mean and Student-t 95 % interval of ``values`` (no interval from one value): the
+    interval ``dxsim compare`` reports, :func:`scenarios.compare.paired_interval`."""
+    if not values:
         return Interval(0, None, None, None)
-    mean = math.fsum(values) / n
-    if n == 1:
-        return Interval(1, mean, None, None)
-    sd = math.sqrt(math.fsum((x - mean) ** 2 for x in values) / (n - 1))
-    from scipy import stats  # imported when used: it costs every dxsim command a second
-
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-    return Interval(n, mean, mean - half, mean + half)
+    found = paired_interval(list(values))
+    if found is None:
+        return Interval(1, float(values[0]), None, None)
+    mean, low, high = found
+    return Interval(len(values), mean, low, high)
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,3 +208,17 @@ def test_a_design_table_gives_one_variant_per_row(study_file: Path) -> None:
         "variant,exchange.fees.supplier_fee_bp,exchange.fees.membership_fee_fen,replication"
     )
     assert [line.split(",")[:3] for line in lines[1:]] == [["0", "0", "0"], ["1", "250", "100000"]]
+
+
+def test_a_nan_in_the_grid_is_refused_by_the_field_it_sets(tmp_path: Path) -> None:
+    path = tmp_path / "nan.toml"
+    path.write_text(
+        STUDY.replace(
+            '"exchange.fees.supplier_fee_bp" = [0, 1000]',
+            '"population.1.arrival_rate_per_day" = [nan, inf]',
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(StudyError) as raised:
+        load_study(path)
+    assert "arrival_rate_per_day" in str(raised.value) and "finite" in str(raised.value)

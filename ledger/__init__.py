@@ -35,6 +35,7 @@ from ledger.log import (
     LedgerSink,
 )
 from ledger.merkle import MerkleTree
+from ledger.resume import ResumeMismatch, ResumingStore
 from ledger.store import Location, Store, describe, is_url, resolve_target, resolve_url
 
 __all__ = [
@@ -63,6 +64,8 @@ __all__ = [
     "LogState",
     "MerkleTree",
     "PublicIdentity",
+    "ResumeMismatch",
+    "ResumingStore",
     "Signature",
     "SignatureError",
     "StatementDigest",

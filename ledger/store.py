@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -351,7 +351,9 @@ class Store:
             value = conn.execute(select(func.max(entries_table.c.seq))).scalar_one()
             return None if value is None else int(value)
 
-    def iter_rows(self, start: int | None = None, chunk: int = 4096) -> Iterator[list[EntryRow]]:
+    def iter_rows(
+        self, start: int | None = None, chunk: int = 4096
+    ) -> Generator[list[EntryRow], None, None]:
         """Yield entry rows in seq order in chunks, streaming from the database.
 
         Without ``start`` every stored row is yielded, negative seqs included: an auditor must

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger import Keystore, Store, audit, is_url
+from ledger import Keystore, ResumeMismatch, Store, audit, is_url
 from ledger.identity import PASSPHRASE_ENV
 from marketplace.authorship import market_rules
 from scenarios.build import LOG_ID, World
@@ -24,7 +24,7 @@ from scenarios.load import ScenarioError, load
 from scenarios.overrides import OverrideError
 from scenarios.plugins import PluginError, load_plugins
 from scenarios.report import invariant_lines, summary_table
-from scenarios.run import RunResult, run_scenario
+from scenarios.run import RunResult, resume_run, run_scenario
 from scenarios.rundir import ledger_location, read_manifest
 from scenarios.schema import Scenario
 
@@ -106,15 +106,7 @@ def _execute(
 ) -> RunResult:
     days = scenario.run.days
     started = time.perf_counter()
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
-        TextColumn("{task.fields[entries]:>9,} entries"),
-        TextColumn("{task.fields[rate]:>7,.0f} trades/s"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with _progress_bar(console) as bar:
         task = bar.add_task(scenario.run.name, total=days, entries=0, rate=0.0)
 
         def progress(world: World, now: float) -> None:
@@ -133,6 +125,20 @@ def _execute(
             ledger_url=ledger_url,
             force=force,
         )
+
+
+def _progress_bar(console: Console) -> Progress:
+    """Sim-days done, ledger entries and trades/s, as a run goes."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TextColumn("{task.fields[entries]:>9,} entries"),
+        TextColumn("{task.fields[rate]:>7,.0f} trades/s"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _report(result: RunResult, console: Console) -> None:
@@ -167,7 +173,10 @@ def _keep_checkpoint(result: RunResult, path: Path | None, console: Console) -> 
 
 @one_line_errors
 def run(
-    scenario: ScenarioArg,
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario file, or a built-in name (baseline); not with --resume."),
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, max=2**63 - 1, help="Override the scenario's seed.")
     ] = None,
@@ -210,9 +219,44 @@ def run(
             "entries by index (population.2.count=8); VALUE in TOML. Repeatable.",
         ),
     ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue the killed or failed run in this directory: re-simulate it, check "
+            "every regenerated entry against its ledger, append the rest.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario into a run directory and check the five invariants."""
     load_plugin_options(plugin)
+    if resume is not None:
+        given = [
+            name
+            for name, value in (
+                ("SCENARIO", scenario),
+                ("--seed", seed),
+                ("--out", out),
+                ("--days", days),
+                ("--set", set_),
+                ("--force", force or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise UserError(
+                f"--resume continues the run as it was recorded; drop {', '.join(given)}"
+            )
+        _resume(
+            resume,
+            key_secret=key_secret,
+            keystore=keystore,
+            ledger_url=ledger_url,
+            check_determinism=not no_rerun,
+            keep_checkpoint=keep_checkpoint,
+        )
+        return
+    if scenario is None:
+        raise UserError("name a scenario (a file or a built-in: dxsim scenarios), or --resume RUN")
     loaded, source = _load(scenario, set_ or ())
     try:
         loaded = loaded.with_overrides(seed=seed, days=days)
@@ -236,6 +280,54 @@ def run(
         ledger_url=ledger_url,
         force=force,
     )
+    _report(result, console)
+    _keep_checkpoint(result, keep_checkpoint, console)
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _resume(
+    folder: Path,
+    *,
+    key_secret: Path | None,
+    keystore: Path | None,
+    ledger_url: str | None,
+    check_determinism: bool,
+    keep_checkpoint: Path | None,
+) -> None:
+    """``dxsim run --resume RUN``: see :func:`scenarios.run.resume_run`."""
+    if not (folder / "scenario.json").is_file():
+        raise UserError(f"{folder}: not a dxsim run directory (no scenario.json to resume)")
+    if keep_checkpoint is not None and keep_checkpoint.exists():
+        raise UserError(f"{keep_checkpoint} exists; --keep-checkpoint writes a new file")
+    try:
+        recorded = Scenario.model_validate_json((folder / "scenario.json").read_bytes())
+    except ValueError as exc:
+        raise UserError(f"{folder / 'scenario.json'}: {str(exc).splitlines()[0]}") from exc
+    console = Console(stderr=False)
+    keys, label = _keys(recorded, folder, key_secret, keystore)
+    started = time.perf_counter()
+    with _progress_bar(console) as bar:
+        task = bar.add_task(
+            f"resume {recorded.run.name}", total=recorded.run.days, entries=0, rate=0.0
+        )
+
+        def progress(world: World, now: float) -> None:
+            elapsed = max(1e-9, time.perf_counter() - started)
+            rate = world.exchange.trading.contracts_signed / elapsed
+            bar.update(task, completed=now, entries=world.ledger.size, rate=rate)
+
+        try:
+            result = resume_run(
+                folder,
+                keys=keys,
+                keys_label=label,
+                ledger_url=ledger_url,
+                progress=progress,
+                check_determinism=check_determinism,
+            )
+        except ResumeMismatch as exc:
+            raise UserError(f"{folder}: cannot resume: {exc}") from exc
     _report(result, console)
     _keep_checkpoint(result, keep_checkpoint, console)
     if not result.ok:

@@ -34,7 +34,7 @@ def read_design(path: Path) -> list[dict[str, Any]]:
             reader = csv.DictReader(handle)
             if not reader.fieldnames:
                 raise UserError(f"{path}: the design table has no header row")
-            rows = []
+            rows: list[dict[str, Any]] = []
             for number, raw in enumerate(reader, start=2):
                 if len(rows) >= MAX_DESIGN_ROWS:
                     raise UserError(f"{path}: more than {MAX_DESIGN_ROWS:,} design rows")

@@ -75,4 +75,5 @@ def apply_fee_schedule(
     table, text = tomlfile.load_toml(found, "fee schedule", error)
     schedule = tomlfile.validate(FeeScheduleFile, table, text, found, error)
     published = schedule.fees.model_dump(mode="json", exclude_unset=True)
-    exchange["fees"] = {**published, **fees, "schedule": found.stem}
+    exchange_table: dict[str, Any] = data["exchange"]
+    exchange_table["fees"] = {**published, **fees, "schedule": found.stem}

@@ -14,18 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import DiscardStore
+from ledger import DiscardStore, LedgerError, LedgerSink, ResumingStore
 from ledger.store import without_password
 from marketplace.invariants import InvariantResult, check_invariants
 from marketplace.metrics import Metrics, fold
 from scenarios.build import World, build
+from scenarios.cli_errors import UserError
 from scenarios.keys import KeySource
 from scenarios.plugins import loaded_plugins
 from scenarios.report import summary_text
-from scenarios.rundir import RunManifest, prepare_run_dir, write_manifest
+from scenarios.rundir import RunManifest, prepare_run_dir, read_manifest, write_manifest
 from scenarios.schema import Scenario
 
-__all__ = ["RunResult", "run_scenario"]
+__all__ = ["RunResult", "resume_run", "run_scenario"]
 
 Progress = Callable[[World, float], None]
 
@@ -90,16 +91,116 @@ def run_scenario(
         ],
     )
     write_manifest(out, manifest)
-    world: World | None = None
-    try:
+    target = ledger_url or out / "ledger.db"
+
+    def write_inputs() -> None:
         if source_text is not None:
             (out / "scenario.toml").write_text(source_text, encoding="utf-8")
         (out / "scenario.json").write_text(
             scenario.model_dump_json(indent=2) + "\n", encoding="utf-8"
         )
-        target = ledger_url or out / "ledger.db"
+
+    return _simulate_and_check(
+        scenario,
+        out,
+        manifest,
+        target,
+        lambda: target,
+        keys=keys,
+        progress=progress,
+        check_determinism=check_determinism,
+        before=write_inputs,
+    )
+
+
+def resume_run(
+    out: Path,
+    *,
+    keys: KeySource,
+    keys_label: str,
+    ledger_url: str | None = None,
+    progress: Progress | None = None,
+    check_determinism: bool = True,
+) -> RunResult:
+    """Continue the run in ``out`` that was killed or failed (``dxsim run --resume``).
+
+    The run is simulated again from the start with the scenario it recorded
+    (``scenario.json``); every entry it makes inside the stored ledger must be the stored
+    entry, byte for byte (:class:`ledger.ResumingStore`), and the entries after it are appended
+    to the same ledger. Then the run ends as any run does: invariants, metrics, manifest.
+
+    Raises:
+        UserError: ``out`` is not a run that can be resumed, or the keys or ledger differ from
+            the run's.
+        ledger.ResumeMismatch: the rerun disagrees with the stored ledger (naming the seq).
+    """
+    manifest = read_manifest(out)
+    if manifest is None:
+        raise UserError(f"{out}: not a dxsim run directory (no {out / 'run.json'})")
+    if manifest.status == "complete":
+        raise UserError(f"{out}: the run is complete; there is nothing to resume")
+    if manifest.keys != keys_label:
+        raise UserError(
+            f"{out}: the run was signed with {manifest.keys or 'unrecorded keys'}, not "
+            f"{keys_label}: resume it with the same keys (--key-secret / --keystore)"
+        )
+    if manifest.ledger_is_url:
+        if ledger_url is None or without_password(ledger_url) != manifest.ledger:
+            raise UserError(
+                f"{out}: the run's ledger is at {manifest.ledger}; pass that URL (with its "
+                "password, if any) as --ledger-url"
+            )
+        target: str | Path = ledger_url
+    else:
+        if ledger_url is not None:
+            raise UserError(f"{out}: the run's ledger is {manifest.ledger} in it, not a URL")
+        target = out / manifest.ledger
+    try:
+        scenario = Scenario.model_validate_json((out / "scenario.json").read_bytes())
+    except (OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise UserError(
+            f"{out / 'scenario.json'}: cannot read the run's scenario ({reason})"
+        ) from exc
+    try:
+        sink = ResumingStore(target)
+    except LedgerError as exc:
+        raise UserError(f"{out}: cannot resume: {exc}") from exc
+    resumed = manifest.model_copy(update={"status": "incomplete", "error": None})
+    write_manifest(out, resumed)
+    return _simulate_and_check(
+        scenario,
+        out,
+        resumed,
+        target,
+        lambda: sink,
+        keys=keys,
+        progress=progress,
+        check_determinism=check_determinism,
+        on_failure=sink.close,
+    )
+
+
+def _simulate_and_check(
+    scenario: Scenario,
+    out: Path,
+    manifest: RunManifest,
+    target: str | Path,
+    sink: Callable[[], str | Path | LedgerSink],
+    *,
+    keys: KeySource,
+    progress: Progress | None,
+    check_determinism: bool,
+    before: Callable[[], None] | None = None,
+    on_failure: Callable[[], None] | None = None,
+) -> RunResult:
+    """Simulate into ``sink()``, check the invariants on ``target``, write the run's files."""
+    world: World | None = None
+    try:
+        if before is not None:
+            before()
         started = time.perf_counter()
-        world = build(scenario, target, keys=keys)
+        world = build(scenario, sink(), keys=keys)
         world.run(None if progress is None else (lambda now, _size: progress(world, now)))
         seconds = time.perf_counter() - started
         expected_root = _rerun_root(scenario, keys) if check_determinism else None
@@ -110,6 +211,8 @@ def run_scenario(
     except BaseException as exc:
         if world is not None:
             world.abandon()
+        elif on_failure is not None:
+            on_failure()
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or repr(exc)
         write_manifest(out, manifest.model_copy(update={"status": "failed", "error": reason}))
         raise

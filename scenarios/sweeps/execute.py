@@ -197,11 +197,13 @@ def _on_dask(
         ) from exc
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
     try:
-        client = Client(scheduler if scheduler is not None else cluster, timeout="30s")
+        client = Client(  # type: ignore[no-untyped-call]
+            scheduler if scheduler is not None else cluster, timeout="30s"
+        )
     except OSError as exc:
         if cluster is not None:
             cluster.close()
@@ -209,9 +211,9 @@ def _on_dask(
     try:
         futures = client.map(run_task, list(tasks), pure=False)
         by_future = dict(zip(futures, tasks, strict=True))
-        for future in dask_completed(futures):
+        for future in dask_completed(futures):  # type: ignore[no-untyped-call]
             finished(by_future[future], future.result())
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()

@@ -9,6 +9,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 from benchmarks.ceilings import executemany_rows_per_s, sign_per_s, verify_per_s
 from ledger import KeySecret, Ledger, Store, audit, merkle
 from ledger.entry import signing_input
+from ledger.tiles import TileHashes
 from scenarios.synthetic import SYNTHETIC_AUTHORIZATION, SyntheticParties, synthetic_bodies
 
 SEED = 2024
@@ -120,11 +122,47 @@ def bench_merkle(rows: list[tuple[int, int, str, str, bytes]]) -> dict[str, Any]
         proof = tree.inclusion_proof(index)
         assert merkle.verify_inclusion(hashes[index], index, size, proof, root)
     proof_rate = proofs / (time.perf_counter() - started)
+    tiles = TileHashes.in_memory(hashes)
+    started = time.perf_counter()
+    for i in range(5000):
+        index = (i * 7919) % size
+        assert merkle.verify_inclusion(
+            hashes[index], index, size, tiles.inclusion_proof(index), root
+        )
+    tile_rate = 5000 / (time.perf_counter() - started)
     return {
+        "merkle_tiles_inclusion_prove_and_verify_per_s": round(tile_rate),
         "merkle_append_per_s": round(append_rate),
         "merkle_root_us": round(root_us, 2),
         "merkle_inclusion_prove_and_verify_per_s": round(proof_rate),
     }
+
+
+def _prove(db: str, proofs: int) -> dict[str, float]:
+    """Open the ledger as ``dxsim prove`` does, time the first proof (cold) and then ``proofs``
+    random inclusion proofs read from its stored tile rows, each verified against the root."""
+    started = time.perf_counter()
+    store = Store(db)
+    tree = store.tile_hashes()
+    size = tree.size
+    first = tree.inclusion_proof(size // 3)
+    cold_ms = (time.perf_counter() - started) * 1000
+    root = tree.root()
+    assert merkle.verify_inclusion(
+        store.leaf_hashes(size // 3, size // 3 + 1)[0], size // 3, size, first, root
+    )
+    chooser = random.Random(1)
+    indexes = [chooser.randrange(size) for _ in range(proofs)]
+    started = time.perf_counter()
+    built = [tree.inclusion_proof(i) for i in indexes]
+    build_s = time.perf_counter() - started
+    hashes = {i: store.leaf_hashes(i, i + 1)[0] for i in indexes[:2000]}
+    assert all(
+        merkle.verify_inclusion(hashes[i], i, size, proof, root)
+        for i, proof in zip(indexes[:2000], built, strict=False)
+    )
+    store.close()
+    return {"proofs_per_s": proofs / build_s, "cold_first_proof_ms": cold_ms}
 
 
 def bench_million(entries: int) -> dict[str, Any]:
@@ -136,17 +174,18 @@ def bench_million(entries: int) -> dict[str, Any]:
     results: dict[str, Any] = {"million_entries": entries}
     with tempfile.TemporaryDirectory() as folder:
         db = f"sqlite:///{Path(folder) / 'ledger.db'}"
-        for phase in ("write", "audit"):
+        for phase in ("write", "audit", "prove"):
+            step = {
+                "write": f"_write({db!r}, {entries})\n",
+                "audit": f"r = audit({db!r}, threads=2); assert r.ok, r.summary()\n",
+                "prove": f"p = _prove({db!r}, 20000); print(json.dumps(p))\n",
+            }[phase]
             code = (
                 "import json, sys, time\n"
-                "from benchmarks.ledger_bench import _write\n"
+                "from benchmarks.ledger_bench import _prove, _write\n"
                 "from ledger import audit\n"
                 "t = time.perf_counter()\n"
-                + (
-                    f"_write({db!r}, {entries})\n"
-                    if phase == "write"
-                    else f"r = audit({db!r}, threads=2); assert r.ok, r.summary()\n"
-                )
+                + step
                 + "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
                 + "print(json.dumps({'s': time.perf_counter() - t,"
                 " 'rss_kb': int(hwm[0].split()[1])}))\n"
@@ -154,7 +193,14 @@ def bench_million(entries: int) -> dict[str, Any]:
             out = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
             ).stdout
-            figures = json.loads(out.strip().splitlines()[-1])
+            lines = out.strip().splitlines()
+            figures = json.loads(lines[-1])
+            if phase == "prove":
+                proved = json.loads(lines[-2])
+                results["million_proofs_per_s"] = round(proved["proofs_per_s"])
+                results["million_cold_first_proof_ms"] = round(proved["cold_first_proof_ms"], 1)
+                results["million_prove_peak_rss_mb"] = round(figures["rss_kb"] / 1024, 1)
+                continue
             results[f"million_{phase}_s"] = round(figures["s"], 1)
             results[f"million_{phase}_per_s"] = round(entries / figures["s"])
             results[f"million_{phase}_peak_rss_mb"] = round(figures["rss_kb"] / 1024, 1)

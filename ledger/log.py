@@ -39,6 +39,7 @@ from ledger.kinds import (
 )
 from ledger.merkle import MerkleTree, leaf_hash
 from ledger.store import EntryRow, Store
+from ledger.tiles import TileRow, TileWriter
 from ledger.verifier import BackgroundVerifier
 
 __all__ = [
@@ -97,6 +98,7 @@ class LedgerSink(Protocol):
         rows: Sequence[EntryRow],
         identities: Sequence[tuple[str, str, bytes, int]] = (),
         checkpoint: tuple[int, str] | None = None,
+        tiles: Sequence[TileRow] = (),
     ) -> None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
@@ -124,6 +126,7 @@ class DiscardStore:
         rows: Sequence[EntryRow],
         identities: Sequence[tuple[str, str, bytes, int]] = (),
         checkpoint: tuple[int, str] | None = None,
+        tiles: Sequence[TileRow] = (),
     ) -> None:
         return None
 
@@ -169,6 +172,8 @@ class Ledger:
         self.checkpoint_every = checkpoint_every
         self.record_refusals = record_refusals
         self.tree = MerkleTree(leaf_hashes=self._stored_leaf_hashes)
+        #: Every full-subtree hash, stored as tile rows with the batch that completes them.
+        self.tiles = TileWriter()
         self._identities: dict[str, PublicIdentity] = {log_identity.id: log_identity.public}
         self._prev = NO_PREV
         self._rows: list[EntryRow] = []
@@ -343,6 +348,7 @@ class Ledger:
         leaf = entry.leaf
         digest = leaf_hash(leaf)
         self.tree.append_leaf_hash(digest)
+        self.tiles.append(digest)
         self._prev = digest
         self._rows.append((entry.seq, entry.time, entry.kind, entry.actor, leaf))
         self._last_time = entry.time
@@ -374,7 +380,8 @@ class Ledger:
         if with_checkpoint:
             note = sign_checkpoint(self.origin, self.size, self.tree.root(), self.log_identity)
             checkpoint = (self.size, note)
-        self.store.write_batch(self._rows, self._new_identities, checkpoint)
+        self.store.write_batch(self._rows, self._new_identities, checkpoint, self.tiles.full)
+        self.tiles.full = []
         if checkpoint is not None:  # only once stored: a failed write leaves it still to do
             self.last_checkpoint = checkpoint[1]
             self._checkpoint_size = checkpoint[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ledger.errors import LedgerError
 from ledger.store import EntryRow, Store
+from ledger.tiles import TileRow
 
 __all__ = ["ResumeMismatch", "ResumingStore"]
 
@@ -65,6 +66,7 @@ class ResumingStore:
             self._checkpoints = dict(self._store.checkpoints())
             self._known_ids = {row[0] for row in self._store.identities()}
             self._meta = self._store.meta()
+            self._tile_keys = self._store.tile_keys()
         except BaseException:
             self._store.close()
             raise
@@ -85,12 +87,13 @@ class ResumingStore:
         rows: Sequence[EntryRow],
         identities: Sequence[tuple[str, str, bytes, int]] = (),
         checkpoint: tuple[int, str] | None = None,
+        tiles: Sequence[TileRow] = (),
     ) -> None:
         """Check the rows inside the stored prefix; append the rest (with what they bring)."""
         if self.mismatch is not None:
             return
         try:
-            self._write_batch(rows, identities, checkpoint)
+            self._write_batch(rows, identities, checkpoint, tiles)
         except ResumeMismatch as exc:
             self.mismatch = exc
             raise
@@ -100,8 +103,12 @@ class ResumingStore:
         rows: Sequence[EntryRow],
         identities: Sequence[tuple[str, str, bytes, int]],
         checkpoint: tuple[int, str] | None,
+        tiles: Sequence[TileRow],
     ) -> None:
         fresh = [row for row in rows if row[0] >= self.stored]
+        # A tile row is stored with the batch that completed it, so the prefix's are there
+        # (a ledger from before tiles gets them all now).
+        new_tiles = [tile for tile in tiles if (tile[0], tile[1]) not in self._tile_keys]
         for row in rows[: len(rows) - len(fresh)]:
             self._check(row)
         new_ids = [ident for ident in identities if ident[0] not in self._known_ids]
@@ -115,8 +122,9 @@ class ResumingStore:
             checkpoint = None
         if fresh and self.matched < self.stored:
             raise ResumeMismatch(self.matched, f"entry {self.matched}: missing from the rerun")
-        if fresh or new_ids or checkpoint is not None:
-            self._store.write_batch(fresh, new_ids, checkpoint)
+        if fresh or new_ids or checkpoint is not None or new_tiles:
+            self._store.write_batch(fresh, new_ids, checkpoint, new_tiles)
+            self._tile_keys.update((tile[0], tile[1]) for tile in new_tiles)
             self._known_ids.update(ident[0] for ident in new_ids)
             if checkpoint is not None:
                 self._checkpoints[checkpoint[0]] = checkpoint[1]

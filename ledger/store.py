@@ -11,6 +11,7 @@ against the leaf.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Generator, Sequence
@@ -20,18 +21,23 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
+    and_,
+    bindparam,
     create_engine,
     event,
     func,
     insert,
     inspect,
+    or_,
     select,
     text,
 )
@@ -40,6 +46,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ledger.errors import StoreError
 from ledger.merkle import leaf_hash
+from ledger.tiles import TileHashes, TileRow
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -92,6 +99,31 @@ meta_table = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+#: The stored hashes of the Merkle tree in rows of 256 (:mod:`ledger.tiles`; the rows of tree
+#: levels 0, 8, 16... are C2SP tlog-tiles). Kept apart from ``metadata``: a ledger written before
+#: it existed still opens (its proofs recompute the rows), and a writer adds it on opening.
+tile_metadata = MetaData()
+tiles_table = Table(
+    "merkle_tiles",
+    tile_metadata,
+    Column("tree_level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", _SEQ, primary_key=True, autoincrement=False),
+    Column("hashes", LargeBinary, nullable=False),
+)
+
+
+@functools.cache
+def _tile_rows_query(count: int) -> Select[Any]:
+    """The query for ``count`` tile rows, built once per count (proofs ask for about 20).
+
+    ORed equalities, not a row-value IN: SQLite answers those from the primary key, but scans
+    the whole table for ``(a, b) IN (VALUES ...)``.
+    """
+    level, index = tiles_table.c.tree_level, tiles_table.c.idx
+    wanted = (and_(level == bindparam(f"k{j}"), index == bindparam(f"i{j}")) for j in range(count))
+    return select(level, index, tiles_table.c.hashes).where(or_(*wanted))
+
 
 EntryRow = tuple[int, int, str, str, bytes]
 """(seq, time, kind, actor, leaf) as stored."""
@@ -181,6 +213,7 @@ class Store:
     def __init__(self, target: str | Path, *, create: bool = False) -> None:
         self.location = resolve_target(target)
         self.read_only = not create
+        self._tile_reader: Connection | None = None
         self.schema: str | None = None
         self.is_sqlite = isinstance(self.location, Path)
         if isinstance(self.location, Path):
@@ -256,8 +289,11 @@ class Store:
 
     def _prepare(self, create: bool) -> None:
         tables = set(inspect(self.engine).get_table_names(schema=self.schema))
+        self.has_tiles = tiles_table.name in tables
         if create and not tables & {t.name for t in metadata.sorted_tables}:
             metadata.create_all(self.engine)
+            tile_metadata.create_all(self.engine)
+            self.has_tiles = True
             self.set_meta("schema_version", str(SCHEMA_VERSION))
             return
         missing = {t.name for t in metadata.sorted_tables} - tables
@@ -269,6 +305,9 @@ class Store:
                 f"{self._name()}: ledger schema version {version!r}, this dxsim reads "
                 f"{SCHEMA_VERSION}"
             )
+        if create and not self.has_tiles:
+            tile_metadata.create_all(self.engine)
+            self.has_tiles = True
 
     def _read_failed(self, exc: BaseException, what: str) -> StoreError:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
@@ -300,8 +339,10 @@ class Store:
         rows: Sequence[EntryRow],
         identities: Sequence[tuple[str, str, bytes, int]] = (),
         checkpoint: tuple[int, str] | None = None,
+        tiles: Sequence[TileRow] = (),
     ) -> None:
-        """Insert entries (and the identities / checkpoint they bring) in one transaction."""
+        """Insert entries (and the identities, checkpoint and full tile rows they bring) in one
+        transaction."""
         try:
             with self.engine.begin() as conn:
                 if rows:
@@ -323,6 +364,11 @@ class Store:
                 if checkpoint is not None:
                     conn.execute(
                         insert(checkpoints_table).values(size=checkpoint[0], note=checkpoint[1])
+                    )
+                if tiles:
+                    conn.execute(
+                        insert(tiles_table),
+                        [{"tree_level": k, "idx": i, "hashes": data} for k, i, data in tiles],
                     )
         except _DB_ERRORS as exc:
             raise StoreError(f"{self._name()}: write failed ({exc})") from exc
@@ -426,6 +472,52 @@ class Store:
         except _DB_ERRORS as exc:
             raise self._read_failed(exc, "the checkpoints") from exc
 
+    def tile_rows(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored full tile rows among ``keys`` ((tree level, row index)), in one query."""
+        if not keys or not self.has_tiles:
+            return {}
+        query = _tile_rows_query(len(keys))
+        params = {}
+        for j, (k, i) in enumerate(keys):
+            params[f"k{j}"], params[f"i{j}"] = k, i
+        try:
+            if self._tile_reader is None:  # kept open: a proof is one short query
+                self._tile_reader = self.engine.connect()
+            rows = self._tile_reader.execute(query, params)
+            return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, "the Merkle tiles") from exc
+
+    def iter_tiles(self) -> Generator[TileRow, None, None]:
+        """Every stored tile row, by tree level then index (the audit compares them)."""
+        if not self.has_tiles:
+            return
+        query = select(tiles_table.c.tree_level, tiles_table.c.idx, tiles_table.c.hashes).order_by(
+            tiles_table.c.tree_level, tiles_table.c.idx
+        )
+        try:
+            with self.engine.connect() as conn:
+                for r in conn.execution_options(yield_per=256).execute(query):
+                    yield int(r[0]), int(r[1]), bytes(r[2])
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, "the Merkle tiles") from exc
+
+    def tile_hashes(self) -> TileHashes:
+        """The stored tree, for proofs that read O(log n) hashes (:class:`ledger.tiles.TileHashes`):
+        tile rows where stored, else recomputed from the leaves."""
+        return TileHashes(self.count(), self.tile_rows, self.leaf_hashes)
+
+    def tile_keys(self) -> set[tuple[int, int]]:
+        """(tree level, row index) of every stored tile row."""
+        if not self.has_tiles:
+            return set()
+        query = select(tiles_table.c.tree_level, tiles_table.c.idx)
+        try:
+            with self.engine.connect() as conn:
+                return {(int(r[0]), int(r[1])) for r in conn.execute(query)}
+        except _DB_ERRORS as exc:
+            raise self._read_failed(exc, "the Merkle tiles") from exc
+
     def identities(self) -> list[tuple[str, str, bytes, int]]:
         query = select(identities_table).order_by(identities_table.c.registered_seq)
         try:
@@ -436,8 +528,12 @@ class Store:
             raise self._read_failed(exc, "the identities") from exc
 
     def close(self) -> None:
+        if self._tile_reader is not None:
+            self._tile_reader.close()
+            self._tile_reader = None
         self.engine.dispose()
 
     def drop_all(self) -> None:
         """Remove the ledger's tables (tests use this to reset a shared PostgreSQL database)."""
+        tile_metadata.drop_all(self.engine)
         metadata.drop_all(self.engine)

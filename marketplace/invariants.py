@@ -341,6 +341,7 @@ def check_invariants(
     *,
     expected_root: bytes | None = None,
     live_balances: Mapping[str, int] | None = None,
+    threads: int = 2,
 ) -> list[InvariantResult]:
     """Check the five invariants of DESIGN.md §6 on the ledger at ``target``.
 
@@ -351,6 +352,8 @@ def check_invariants(
             nothing): only the caller can make a second run.
         live_balances: the simulator's in-memory accounts at the end of the run; they must equal
             the balances folded from the ledger, to the fen.
+        threads: threads for the audit's signature checks (1 when the caller already keeps
+            every core busy, as a sweep running replications side by side does).
 
     Returns:
         One result per invariant, in the order of DESIGN.md §6, then invariant 6: derived
@@ -361,7 +364,7 @@ def check_invariants(
     """
     store = target if isinstance(target, Store) else Store(target)
     try:
-        report = audit(store, domain=market_rules)
+        report = audit(store, domain=market_rules, threads=threads)
         scan = _Scan()
         scan.run(store)
     finally:

@@ -18,7 +18,9 @@ import typer
 from ledger import AuditReport, Checkpoint, Store, audit, merkle
 from ledger.audit import log_verifier_key
 from ledger.checkpoint import open_checkpoint
-from ledger.errors import CheckpointError
+from ledger.errors import CheckpointError, LedgerError
+from ledger.tile_export import export_tiles
+from ledger.tiles import TileHashes
 from marketplace.authorship import market_rules
 from scenarios.cli_errors import EXIT_FAILED, EXIT_INCOMPLETE, UserError, one_line_errors
 from scenarios.rundir import RunManifest, ledger_location, read_manifest
@@ -116,9 +118,9 @@ def _witness(store: Store, checkpoint: Path | None, key: str | None) -> Checkpoi
         raise UserError(f"{checkpoint}: {exc}") from exc
 
 
-def _tree(store: Store) -> merkle.MerkleTree:
-    hashes = (merkle.leaf_hash(row[4]) for rows in store.iter_rows(start=0) for row in rows)
-    return merkle.MerkleTree.from_leaf_hashes(hashes, leaf_hashes=store.leaf_hashes)
+def _tree(store: Store) -> TileHashes:
+    """The stored tree: proofs read O(log n) stored hashes (the ledger's tile rows)."""
+    return store.tile_hashes()
 
 
 def _b64(data: bytes) -> str:
@@ -270,9 +272,32 @@ def _checked_verifier_key(store: Store) -> str:
     return key
 
 
+@one_line_errors
+def tiles(
+    target: Target,
+    out: Annotated[Path, typer.Option(help="New directory for the static log.")],
+) -> None:
+    """Export the ledger as a static C2SP tlog-tiles log (checkpoint, tiles, entry bundles)
+    at its latest signed checkpoint, for any tlog-tiles client to verify."""
+    if out.exists():
+        raise UserError(f"{out} exists; the export writes a new directory")
+    store, _manifest = open_target(target)
+    try:
+        done = export_tiles(store, out, log_verifier_key(store))
+    except LedgerError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    sys.stdout.write(
+        f"OK  {done.size} entries  root {done.root.hex()}  {done.tiles} tiles  "
+        f"{done.bundles} entry bundles  -> {out}\n"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ledger commands to the ``dxsim`` app."""
     app.command()(verify)
     app.command()(prove)
     app.command()(consistency)
     app.command()(checkpoint)
+    app.command()(tiles)

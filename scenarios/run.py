@@ -70,6 +70,7 @@ def run_scenario(
     check_determinism: bool = True,
     ledger_url: str | None = None,
     force: bool = False,
+    cores: int = 2,
 ) -> RunResult:
     """Simulate ``scenario`` into ``out`` and check every invariant of DESIGN.md §6.
 
@@ -80,6 +81,8 @@ def run_scenario(
         force: replace a previous dxsim run in ``out`` (its files only).
         check_determinism: run the scenario a second time (writing nowhere) and require the
             same final Merkle root (invariant 5); without it that invariant is "not checked".
+        cores: 1 keeps the whole run on one core (signatures verified inline, the audit on one
+            thread), for callers that run several side by side; the ledger is the same.
     """
     prepare_run_dir(out, force=force)
     manifest = RunManifest(
@@ -110,6 +113,7 @@ def run_scenario(
         progress=progress,
         check_determinism=check_determinism,
         before=write_inputs,
+        cores=cores,
     )
 
 
@@ -193,20 +197,28 @@ def _simulate_and_check(
     check_determinism: bool,
     before: Callable[[], None] | None = None,
     on_failure: Callable[[], None] | None = None,
+    cores: int = 2,
 ) -> RunResult:
     """Simulate into ``sink()``, check the invariants on ``target``, write the run's files."""
     world: World | None = None
+    simulated = scenario
+    if cores <= 1 and scenario.ledger.verify != "inline":
+        inline = scenario.ledger.model_copy(update={"verify": "inline"})
+        simulated = scenario.model_copy(update={"ledger": inline})
     try:
         if before is not None:
             before()
         started = time.perf_counter()
-        world = build(scenario, sink(), keys=keys)
+        world = build(simulated, sink(), keys=keys)
         world.run(None if progress is None else (lambda now, _size: progress(world, now)))
         seconds = time.perf_counter() - started
-        expected_root = _rerun_root(scenario, keys) if check_determinism else None
+        expected_root = _rerun_root(simulated, keys) if check_determinism else None
         metrics = fold(target)
         invariants = check_invariants(
-            target, expected_root=expected_root, live_balances=world.exchange.accounts.snapshot()
+            target,
+            expected_root=expected_root,
+            live_balances=world.exchange.accounts.snapshot(),
+            threads=max(1, cores),
         )
     except BaseException as exc:
         if world is not None:

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,10 @@ class Task:
     metrics: tuple[str, ...]
     keep_dir: str | None = None  # keep the run directory here (``--keep-runs``)
     ledger_url: str | None = None  # a database for the ledger, one schema per replication
+    #: Cores one replication may use: 2 lets a run verify on the second core (serial); the
+    #: parallel backends give each replication one, since the replications fill the cores.
+    #: The ledger is the same either way, so it is not part of the task's key.
+    cores: int = 2
 
 
 def task_key(task: Task) -> str:
@@ -90,7 +94,10 @@ def _run(task: Task, scenario: Scenario, out: Path) -> tuple[RunResult, str | No
     if task.ledger_url is None:
         keys = run_keys(KeySecret.generate(), task.seed)
         force = task.keep_dir is not None  # a kept run an interrupted sweep left is replaced
-        return run_scenario(scenario, out, keys=keys, check_determinism=False, force=force), None
+        result = run_scenario(
+            scenario, out, keys=keys, check_determinism=False, force=force, cores=task.cores
+        )
+        return result, None
     key = task_key(task)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         # Never --force here: replacing a run whose ledger is in a database drops its schema.
@@ -102,7 +109,12 @@ def _run(task: Task, scenario: Scenario, out: Path) -> tuple[RunResult, str | No
         keys = run_keys(KeySecret.generate(), task.seed)
         try:
             result = run_scenario(
-                scenario, target, keys=keys, check_determinism=False, ledger_url=url
+                scenario,
+                target,
+                keys=keys,
+                check_determinism=False,
+                ledger_url=url,
+                cores=task.cores,
             )
         except LedgerError as exc:
             if "already holds a ledger" not in str(exc):
@@ -155,10 +167,11 @@ def execute(
 ) -> list[Row]:
     """Run ``tasks`` on ``backend``; ``done`` is called (in this process) as each finishes."""
     rows: list[Row] = []
+    one_core = {replace(t, cores=1): t for t in tasks}  # what the parallel backends run
 
     def finished(task: Task, row: Row) -> None:
         rows.append(row)
-        done(task, row)
+        done(one_core.get(task, task), row)
 
     if not tasks:
         return rows
@@ -166,9 +179,9 @@ def execute(
         for task in tasks:
             finished(task, run_task(task))
     elif backend == "processes":
-        _on_processes(tasks, _workers(workers), finished)
+        _on_processes(list(one_core), _workers(workers), finished)
     else:
-        _on_dask(tasks, _workers(workers), scheduler, finished)
+        _on_dask(list(one_core), _workers(workers), scheduler, finished)
     return sorted(rows, key=lambda r: (r["variant"], r["replication"]))
 
 

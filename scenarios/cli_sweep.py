@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -17,6 +18,15 @@ from ledger.store import is_url
 from marketplace.tomlfile import ConfigError
 from scenarios.cli_errors import UserError, one_line_errors
 from scenarios.sweeps import Study, load_study, run_study
+from scenarios.sweeps.sensitivity import (
+    DesignSpec,
+    Parameter,
+    analyse,
+    read_spec,
+    sidecar,
+    write_design,
+    write_indices,
+)
 from scenarios.sweeps.study import STUDIES_DIR, Backend
 from scenarios.sweeps.tables import Summary, summarise
 
@@ -145,6 +155,7 @@ def sweep_command(
         if backend not in ("serial", "processes", "dask"):
             raise UserError(f"--backend {backend!r}; allowed: serial, processes, dask")
         chosen = backend  # type: ignore[assignment]
+    spec = read_spec(design) if design is not None else None
     target = out if out is not None else Path("runs") / "sweeps" / study.config.name
     console = Console(stderr=True)
     columns = (
@@ -177,7 +188,75 @@ def sweep_command(
         f"{outcome.ran} replications run, {outcome.reused} reused; {files} in {target}",
         highlight=False,
     )
+    if spec is not None:
+        indices = analyse(spec, outcome.rows, study.config.metrics)
+        write_indices(target / "sensitivity.csv", indices)
+        shown.print(_indices_table(spec, indices))
+        shown.print(f"sensitivity indices ({spec.method}) in {target / 'sensitivity.csv'}")
+
+
+def _indices_table(spec: DesignSpec, indices: list[dict[str, Any]]) -> Table:
+    keys = {"sobol": ("S1", "ST"), "morris": ("mu_star", "sigma"), "latin": ("delta", "S1")}
+    shown = keys[spec.method]
+    table = Table(title=f"sensitivity ({spec.method}, {spec.n} base samples)")
+    for column in ("metric", "field", *shown):
+        table.add_column(column, justify="left" if column in ("metric", "field") else "right")
+    for row in indices:
+        cells = [row.get("note", "") if k not in row else _format(row[k]) for k in shown]
+        table.add_row(row["metric"], row["parameter"], *cells)
+    return table
+
+
+def _parameter(text: str, integer: bool) -> Parameter:
+    path, sep, bounds = text.partition("=")
+    low, colon, high = bounds.partition(":")
+    try:
+        if not (sep and colon):
+            raise ValueError("need PATH=LOW:HIGH")
+        return Parameter(path=path.strip(), low=float(low), high=float(high), integer=integer)
+    except (ValueError, ValidationError) as exc:
+        reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise UserError(f"--param {text!r}: {reason} (e.g. run.days=30:90)") from None
+
+
+@one_line_errors
+def design_command(
+    out: Annotated[Path, typer.Argument(help="The design table to write (a new .csv).")],
+    method: Annotated[str, typer.Option(help="sobol, morris or latin.")] = "sobol",
+    n: Annotated[
+        int,
+        typer.Option(
+            min=2,
+            max=1_000_000,
+            help="Base samples (sobol: n × (fields + 2) rows; morris: n trajectories; latin: n).",
+        ),
+    ] = 16,
+    param: Annotated[
+        list[str] | None, typer.Option(help="A real field: PATH=LOW:HIGH. Repeatable.")
+    ] = None,
+    int_param: Annotated[
+        list[str] | None,
+        typer.Option(help="An integer field (rounded): PATH=LOW:HIGH. Repeatable."),
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1)] = 1,
+    levels: Annotated[int, typer.Option(min=2, max=64, help="Morris grid levels.")] = 4,
+) -> None:
+    """Draw a SALib design for `dxsim sweep STUDY --design OUT.csv`, which then also writes
+    sensitivity.csv (Sobol' S1/ST, Morris mu*/sigma, or delta for a Latin hypercube)."""
+    if method not in ("sobol", "morris", "latin"):
+        raise UserError(f"--method {method!r}; allowed: sobol, morris, latin")
+    parameters = [_parameter(t, False) for t in param or []]
+    parameters += [_parameter(t, True) for t in int_param or []]
+    if not parameters:
+        raise UserError("name at least one field to sample: --param or --int-param PATH=LO:HI")
+    paths = [p.path for p in parameters]
+    if len(set(paths)) != len(paths):
+        raise UserError("a field is sampled twice")
+    spec = DesignSpec(method=method, n=n, seed=seed, parameters=tuple(parameters), levels=levels)  # type: ignore[arg-type]
+    rows = write_design(out, spec)
+    typer.echo(f"OK  {rows} design rows ({method}) in {out}; its spec in {sidecar(out)}")
 
 
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_command)
+    app.command("design")(design_command)

@@ -205,24 +205,35 @@ class Entry(BaseModel):
         )
         _set(entry, "__pydantic_fields_set__", _ENTRY_FIELDS)
         _set(entry, "__pydantic_extra__", None)
-        _set(entry, "__pydantic_private__", {"_statement": statement, "_leaf": b""})
-        entry._leaf = leaf_bytes(statement, sigs)
+        _set(
+            entry,
+            "__pydantic_private__",
+            {"_statement": statement, "_leaf": leaf_bytes(statement, sigs)},
+        )
         return entry
 
+    # The two caches are read through ``__pydantic_private__`` directly: pydantic's attribute
+    # hook for private names costs more than the rest of these properties (hot path).
     @property
     def statement(self) -> bytes:
-        if not self._statement:
+        private: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+        statement: bytes = private["_statement"]
+        if not statement:
             check_json_value(self.body)
-            self._statement = statement_bytes(
+            statement = statement_bytes(
                 self.seq, self.time, self.kind, self.actor, self.prev, self.body
             )
-        return self._statement
+            private["_statement"] = statement
+        return statement
 
     @property
     def leaf(self) -> bytes:
-        if not self._leaf:
-            self._leaf = leaf_bytes(self.statement, [(s.signer, s.sig) for s in self.sigs])
-        return self._leaf
+        private: dict[str, Any] = self.__pydantic_private__  # type: ignore[assignment]
+        leaf: bytes = private["_leaf"]
+        if not leaf:
+            leaf = leaf_bytes(self.statement, [(s.signer, s.sig) for s in self.sigs])
+            private["_leaf"] = leaf
+        return leaf
 
 
 _ENTRY_FIELDS = frozenset(Entry.model_fields)

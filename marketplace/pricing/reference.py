@@ -31,6 +31,7 @@ All in exact fractions, rounded half up to whole fen, never below one fen.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -58,12 +59,20 @@ def _half_up(amount: Fraction) -> int:
     return int(amount + Fraction(1, 2))
 
 
-def _median(values: list[Fraction]) -> Fraction:
-    ordered = sorted(values)
+#: A common multiple of every quality percentage (1..100): ``price·100·(L // q)`` orders the
+#: full-quality prices ``price·100 / q`` exactly, with integer compares instead of Fractions'.
+_QUALITY_LCM = math.lcm(*range(1, 101))
+
+
+def _median(comparables: list[Comparable]) -> Fraction:
+    """The median full-quality price, exact (the mean of the middle two when even)."""
+    ordered = sorted(
+        comparables, key=lambda c: c.price_fen * 100 * (_QUALITY_LCM // c.quality_pct)
+    )
     middle = len(ordered) // 2
     if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+        return ordered[middle].full_quality_fen
+    return (ordered[middle - 1].full_quality_fen + ordered[middle].full_quality_fen) / 2
 
 
 @dataclass
@@ -119,5 +128,5 @@ class ReferencePrices:
         comparables = self.comparables(category, now)
         if not comparables:
             return None
-        full = _median([c.full_quality_fen for c in comparables])
+        full = _median(list(comparables))
         return max(1, _half_up(full * quality_pct / 100))

@@ -22,7 +22,8 @@ from sqlalchemy import delete, insert
 from ledger import Identity, Store, merkle, parse_leaf
 from ledger.checkpoint import sign_checkpoint
 from ledger.entry import check_json_value, leaf_bytes, signing_input, statement_bytes
-from ledger.store import checkpoints_table, entries_table
+from ledger.store import checkpoints_table, entries_table, tiles_table
+from ledger.tiles import TileWriter
 
 Keys = Callable[[str], Identity | None]
 
@@ -107,6 +108,15 @@ def forge(db: Path, edit: Callable[[list[Forged]], list[Forged]], keys: Keys, or
             conn.execute(delete(checkpoints_table))
             if notes:
                 conn.execute(insert(checkpoints_table), [{"size": s, "note": n} for s, n in notes])
+            # A forger who rewrites the entries rewrites the stored tile rows to match them.
+            tiles = TileWriter()
+            tiles.extend(merkle.leaf_hash(leaf) for leaf in leaves)
+            conn.execute(delete(tiles_table))
+            if tiles.full:
+                conn.execute(
+                    insert(tiles_table),
+                    [{"tree_level": k, "idx": i, "hashes": h} for k, i, h in tiles.full],
+                )
     finally:
         store.close()
     return unsigned

@@ -119,7 +119,7 @@ def test_the_strategies_reach_every_outcome() -> None:
     seen: set[str] = set()
 
     @given(facts=facts_for("prc-2024", present=9))
-    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=1000, deadline=None, derandomize=True, database=None)
     def collect(facts: dict[str, Any]) -> None:
         seen.add(decide("prc-2024", facts).outcome)
 

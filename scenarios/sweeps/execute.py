@@ -164,24 +164,31 @@ def execute(
     workers: int = 0,
     scheduler: str | None = None,
     done: Callable[[Task, Row], None] = lambda _t, _r: None,
+    cores: int | None = None,
 ) -> list[Row]:
-    """Run ``tasks`` on ``backend``; ``done`` is called (in this process) as each finishes."""
+    """Run ``tasks`` on ``backend``; ``done`` is called (in this process) as each finishes.
+
+    ``cores`` is what one replication may use (the ledger is the same either way): by default
+    2 on ``serial`` (each run verifies on the second core) and 1 on the parallel backends,
+    whose replications fill the cores themselves.
+    """
     rows: list[Row] = []
-    one_core = {replace(t, cores=1): t for t in tasks}  # what the parallel backends run
+    per_run = cores if cores is not None else (2 if backend == "serial" else 1)
+    sized = {replace(t, cores=per_run): t for t in tasks}
 
     def finished(task: Task, row: Row) -> None:
         rows.append(row)
-        done(one_core.get(task, task), row)
+        done(sized.get(task, task), row)
 
     if not tasks:
         return rows
     if backend == "serial":
-        for task in tasks:
+        for task in sized:
             finished(task, run_task(task))
     elif backend == "processes":
-        _on_processes(list(one_core), _workers(workers), finished)
+        _on_processes(list(sized), _workers(workers), finished)
     else:
-        _on_dask(list(one_core), _workers(workers), scheduler, finished)
+        _on_dask(list(sized), _workers(workers), scheduler, finished)
     return sorted(rows, key=lambda r: (r["variant"], r["replication"]))
 
 
@@ -208,11 +215,16 @@ def _on_dask(
         raise UserError(
             "the dask backend needs dask.distributed: pip install 'dxsim[distributed]'"
         ) from exc
+    import dask
+
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+        # The workers' statistical profiler samples the running task's stack every 10 ms, on
+        # the GIL the simulation needs: off, for the local cluster this sweep owns.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
     try:
         client = Client(  # type: ignore[no-untyped-call]
             scheduler if scheduler is not None else cluster, timeout="30s"

@@ -141,10 +141,12 @@ def run_study(
     keep_runs: bool = False,
     ledger_url: str | None = None,
     progress: Callable[[int, int], None] = lambda _done, _total: None,
+    cores: int | None = None,
 ) -> SweepOutcome:
     """Run every replication not already in ``out``, then write the tables. With
     ``ledger_url`` (PostgreSQL) every replication keeps its ledger in its own schema there
-    (``dxsim_sweep_KEY_aN``; the row file names it), verifiable with ``dxsim verify URL``."""
+    (``dxsim_sweep_KEY_aN``; the row file names it), verifiable with ``dxsim verify URL``.
+    ``cores``: what one replication may use (see :func:`scenarios.sweeps.execute.execute`)."""
     _open(out, study)
     tasks = plan_tasks(study, out, keep_runs, ledger_url)
     keys = {task: task_key(task) for task in tasks}
@@ -165,7 +167,7 @@ def run_study(
         finished += 1
         progress(finished, total)
 
-    ran = execute(todo, backend, workers=workers, scheduler=scheduler, done=done)
+    ran = execute(todo, backend, workers=workers, scheduler=scheduler, done=done, cores=cores)
     rows = tidy(study, [*reused, *ran])
     write_csv(out / "results.csv", results_columns(study), rows)
     parquet = write_parquet(out / "results.parquet", results_columns(study), rows)

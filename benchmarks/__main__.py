@@ -1,15 +1,23 @@
 """``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run.
 
-``python -m benchmarks`` runs the quick set (ledger 20k entries, market ×1 and ×10 with a
+``python -m benchmarks`` runs them all, about 25 minutes (ledger 20k entries, market ×1 and ×10 with a
 profile split, cross-border decisions/s of every built-in policy pack, replay entries/s plain
-and verified; a 40-replication sweep serial vs processes vs Dask);
+and verified; a 40-replication sweep serial vs processes vs Dask; the long run: one market
+until 1,000,000 trades, with its peak RSS at 100,000 and at the end, about 15 minutes);
 ``python -m benchmarks.ledger_bench --million 1000000`` and
 ``python -m benchmarks.market_bench --scales 100`` give the large figures.
 """
 
 from __future__ import annotations
 
-from benchmarks import crossborder_bench, ledger_bench, market_bench, replay_bench, sweep_bench
+from benchmarks import (
+    crossborder_bench,
+    ledger_bench,
+    market_bench,
+    million_bench,
+    replay_bench,
+    sweep_bench,
+)
 from benchmarks.report import print_results
 
 
@@ -19,6 +27,7 @@ def main() -> None:
     print_results("crossborder", crossborder_bench.main([]))
     print_results("replay", replay_bench.main([]))
     print_results("sweep", sweep_bench.main([]))
+    print_results("million", million_bench.main([]))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run.
 
-``python -m benchmarks`` runs them all, about 25 minutes (ledger 20k entries, market ×1 and ×10 with a
-profile split, cross-border decisions/s of every built-in policy pack, replay entries/s plain
-and verified; a 40-replication sweep serial vs processes vs Dask; the long run: one market
-until 1,000,000 trades, with its peak RSS at 100,000 and at the end, about 15 minutes);
+``python -m benchmarks`` runs them all, about 25 minutes: ledger 20k entries, market ×1 and
+×10 with a profile split, cross-border decisions/s of every built-in policy pack, replay
+entries/s plain and verified, a 40-replication sweep serial vs processes vs Dask, and the long
+run (one market until 1,000,000 trades, peak RSS at 100,000 and at the end, about 10 minutes).
 ``python -m benchmarks.ledger_bench --million 1000000`` and
 ``python -m benchmarks.market_bench --scales 100`` give the large figures.
 """

@@ -174,6 +174,10 @@ class TileHashes:
             if start < count:
                 if level == 0:
                     hashes = list(self._leaf_hashes(start, count))
+                    if len(hashes) != count - start:
+                        raise ValueError(
+                            f"entries {start}..{count - 1} are not all stored: the log has gaps"
+                        )
                 else:
                     hashes = [
                         _node(self.node(level - 1, 2 * j), self.node(level - 1, 2 * j + 1))
@@ -201,7 +205,7 @@ class TileHashes:
                     _node(self.node(level - 1, 2 * j), self.node(level - 1, 2 * j + 1))
                     for j in range(first, first + TILE_WIDTH)
                 )
-        if self._cache_rows:
+        if self._cache_rows and level:  # leaf rows are many and rarely asked twice
             self._cache[key] = data
             if len(self._cache) > self._cache_rows:
                 self._cache.popitem(last=False)

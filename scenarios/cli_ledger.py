@@ -120,7 +120,10 @@ def _witness(store: Store, checkpoint: Path | None, key: str | None) -> Checkpoi
 
 def _tree(store: Store) -> TileHashes:
     """The stored tree: proofs read O(log n) stored hashes (the ledger's tile rows)."""
-    return store.tile_hashes()
+    try:
+        return store.tile_hashes()
+    except ValueError as exc:
+        raise UserError(f"{exc}; dxsim verify names the first bad entry") from exc
 
 
 def _b64(data: bytes) -> str:

@@ -179,12 +179,16 @@ class TileHashes:
                             f"entries {start}..{count - 1} are not all stored: the log has gaps"
                         )
                 else:
-                    hashes = [
-                        _node(self.node(level - 1, 2 * j), self.node(level - 1, 2 * j + 1))
-                        for j in range(start, count)
-                    ]
+                    hashes = self._parents(level, start, count)
                 self._open[level] = b"".join(hashes)
             level += 1
+
+    def _parents(self, level: int, start: int, end: int) -> list[bytes]:
+        """Nodes ``[start, end)`` of ``level``, hashed from their children one level down."""
+        below = level - 1
+        return [
+            _node(self.node(below, 2 * j), self.node(below, 2 * j + 1)) for j in range(start, end)
+        ]
 
     def _row(self, level: int, row: int) -> bytes:
         key = (level, row)
@@ -201,10 +205,7 @@ class TileHashes:
             if level == 0:
                 data = b"".join(self._leaf_hashes(first, first + TILE_WIDTH))
             else:
-                data = b"".join(
-                    _node(self.node(level - 1, 2 * j), self.node(level - 1, 2 * j + 1))
-                    for j in range(first, first + TILE_WIDTH)
-                )
+                data = b"".join(self._parents(level, first, first + TILE_WIDTH))
         if self._cache_rows and level:  # leaf rows are many and rarely asked twice
             self._cache[key] = data
             if len(self._cache) > self._cache_rows:
@@ -245,9 +246,9 @@ class TileHashes:
         return _EMPTY_ROOT if size == 0 else self.range_hash(0, size)
 
     # -- proofs -------------------------------------------------------------------------------
-    def _read_ahead(self, path: Callable[[Callable[[int, int], bytes]], list[bytes]]) -> None:
-        """Read every stored row a proof will need in one query: walk the proof once naming
-        its nodes instead of hashing them."""
+    def _prove(self, path: Callable[[Callable[[int, int], bytes]], list[bytes]]) -> list[bytes]:
+        """Build a proof: walk it once naming its nodes, read every stored row they lie in with
+        one query, then walk it again hashing."""
         wanted: set[tuple[int, int]] = set()
 
         size = self.size
@@ -266,6 +267,10 @@ class TileHashes:
         missing = sorted(key for key in wanted if key not in self._cache)
         if missing:
             self._fetched = self._stored_rows(missing)
+        try:
+            return path(self.range_hash)
+        finally:
+            self._fetched = {}
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.3.1 audit path of leaf ``index`` in the tree at ``size``: one read of
@@ -273,11 +278,7 @@ class TileHashes:
         size = self.size if size is None else size
         if not 0 <= index < size <= self.size:
             raise ValueError(f"need 0 <= index < size <= {self.size}, got {index}, {size}")
-        self._read_ahead(lambda range_hash: _inclusion_path(index, size, range_hash))
-        try:
-            return _inclusion_path(index, size, self.range_hash)
-        finally:
-            self._fetched = {}
+        return self._prove(lambda range_hash: _inclusion_path(index, size, range_hash))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.4.1 proof that the tree at ``new_size`` extends the one at
@@ -285,8 +286,4 @@ class TileHashes:
         new_size = self.size if new_size is None else new_size
         if not 0 < old_size <= new_size <= self.size:
             raise ValueError(f"need 0 < old_size <= new_size <= {self.size}")
-        self._read_ahead(lambda range_hash: _consistency_path(old_size, new_size, range_hash))
-        try:
-            return _consistency_path(old_size, new_size, self.range_hash)
-        finally:
-            self._fetched = {}
+        return self._prove(lambda range_hash: _consistency_path(old_size, new_size, range_hash))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ledger import Keystore, ResumeMismatch, Store, audit, is_url
 from ledger.identity import PASSPHRASE_ENV
@@ -109,10 +109,7 @@ def _execute(
     with _progress_bar(console) as bar:
         task = bar.add_task(scenario.run.name, total=days, entries=0, rate=0.0)
 
-        def progress(world: World, now: float) -> None:
-            elapsed = max(1e-9, time.perf_counter() - started)
-            rate = world.exchange.trading.contracts_signed / elapsed
-            bar.update(task, completed=now, entries=world.ledger.size, rate=rate)
+        progress = _progress_of(bar, task, started)
 
         return run_scenario(
             scenario,
@@ -139,6 +136,17 @@ def _progress_bar(console: Console) -> Progress:
         console=console,
         transient=False,
     )
+
+
+def _progress_of(bar: Progress, task: TaskID, started: float) -> Callable[[World, float], None]:
+    """Update ``task`` with the sim-day, ledger size and trades/s since ``started``."""
+
+    def progress(world: World, now: float) -> None:
+        elapsed = max(1e-9, time.perf_counter() - started)
+        rate = world.exchange.trading.contracts_signed / elapsed
+        bar.update(task, completed=now, entries=world.ledger.size, rate=rate)
+
+    return progress
 
 
 def _report(result: RunResult, console: Console) -> None:
@@ -312,10 +320,7 @@ def _resume(
             f"resume {recorded.run.name}", total=recorded.run.days, entries=0, rate=0.0
         )
 
-        def progress(world: World, now: float) -> None:
-            elapsed = max(1e-9, time.perf_counter() - started)
-            rate = world.exchange.trading.contracts_signed / elapsed
-            bar.update(task, completed=now, entries=world.ledger.size, rate=rate)
+        progress = _progress_of(bar, task, started)
 
         try:
             result = resume_run(

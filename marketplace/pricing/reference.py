@@ -66,9 +66,7 @@ _QUALITY_LCM = math.lcm(*range(1, 101))
 
 def _median(comparables: list[Comparable]) -> Fraction:
     """The median full-quality price, exact (the mean of the middle two when even)."""
-    ordered = sorted(
-        comparables, key=lambda c: c.price_fen * 100 * (_QUALITY_LCM // c.quality_pct)
-    )
+    ordered = sorted(comparables, key=lambda c: c.price_fen * 100 * (_QUALITY_LCM // c.quality_pct))
     middle = len(ordered) // 2
     if len(ordered) % 2:
         return ordered[middle].full_quality_fen

@@ -60,6 +60,7 @@ __all__ = [
     "DomainFactory",
     "Finding",
     "LogState",
+    "VerifiedAtAppend",
     "audit",
     "log_verifier_key",
 ]
@@ -90,6 +91,24 @@ class DomainCheck(Protocol):
 #: Given the genesis authorization table (role -> kinds), a fresh checker for this log, or None
 #: when the log is not one of the domain's (a generic ledger).
 DomainFactory = Callable[[Mapping[str, list[str]]], DomainCheck | None]
+
+
+@dataclass(frozen=True)
+class VerifiedAtAppend:
+    """What a writer vouches for: it verified every signature of its first ``size`` entries,
+    whose Merkle root is ``root``, before it stored them (:meth:`ledger.Ledger.append` does,
+    for every entry, before anything is persisted).
+
+    A run's own end-of-run audit passes this so each signature is verified once, not twice:
+    the audit re-reads every stored leaf and re-hashes it, and RFC 6962 leaf hashes bind the
+    leaf bytes, signatures included, so stored leaves that hash to ``root`` are exactly the
+    ones whose signatures were verified. Every other check is made as usual. If the stored
+    leaves do not reach ``root`` (altered, cut, or not this log), the audit starts again with
+    every signature verified, and names the first bad entry the usual way.
+    """
+
+    size: int
+    root: bytes
 
 
 @dataclass(frozen=True)
@@ -218,6 +237,7 @@ def audit(
     domain: DomainFactory | None = None,
     witness: Checkpoint | None = None,
     on_entry: Callable[[Checked], None] | None = None,
+    verified_at_append: VerifiedAtAppend | None = None,
 ) -> AuditReport:
     """Verify the ledger at ``target`` completely, without changing it.
 
@@ -235,6 +255,9 @@ def audit(
             rules checked and its leaf hash confirmed by the back-link the next entry signed (the
             last entry once the scan ends). An entry found bad is never passed: the report's
             ``first_bad`` names it. ``dxsim replay --verify`` shows entries through this.
+        verified_at_append: the writer's word that it verified the signatures of the log with
+            this root (see :class:`VerifiedAtAppend`); kept only if the stored leaves hash to it.
+            Ignored with ``on_entry``, which shows entries before the root is known.
 
     Raises:
         StoreError: the target is not a readable dxsim ledger.
@@ -244,6 +267,12 @@ def audit(
     started = clock.perf_counter()
     store = target if isinstance(target, Store) else Store(target)
     try:
+        if verified_at_append is not None and on_entry is None:
+            # No signature left to verify below the vouched size: parsing is the GIL's, inline.
+            once = _Audit(store, 1, chunk, domain, started, vouched=verified_at_append)
+            report = once.run(verifier_key, witness)
+            if report.first_bad is None and once.vouch_kept:
+                return report
         return _Audit(store, threads, chunk, domain, started, on_entry).run(verifier_key, witness)
     finally:
         if not isinstance(target, Store):
@@ -259,8 +288,11 @@ class _Audit:
         domain: DomainFactory | None,
         started: float,
         on_entry: Callable[[Checked], None] | None = None,
+        vouched: VerifiedAtAppend | None = None,
     ) -> None:
         self.on_entry = on_entry
+        self.vouched = vouched
+        self.vouch_kept = False  # the stored leaves reached the vouched root
         self.store, self.threads, self.chunk = store, threads, chunk
         self.domain_factory, self.started = domain, started
         self.tree = MerkleTree(leaf_hashes=lambda a, b: [])  # the audit never asks for proofs
@@ -322,7 +354,10 @@ class _Audit:
             return self._report(None, Finding(0, GENESIS_KIND, genesis.log.id, reason))
         self.log_id = genesis.log.id
         self.ctx = Context(
-            genesis.origin.encode(), genesis.table, {genesis.log.id: (-1, genesis.log)}
+            genesis.origin.encode(),
+            genesis.table,
+            {genesis.log.id: (-1, genesis.log)},
+            verified_below=self.vouched.size if self.vouched is not None else 0,
         )
         self.domain = self.domain_factory(genesis.authorization) if self.domain_factory else None
         self._queue_checkpoints(genesis, witness)
@@ -439,6 +474,11 @@ class _Audit:
                 entry.seq, entry.time, entry.kind, entry.actor, entry.body, entry.statement
             )
             self.last_hash, self.last = entry.digest, entry
+            if self.vouched is not None and self.tree.size == self.vouched.size:
+                if self.tree.root() != self.vouched.root:
+                    reason = "the stored leaves are not those whose signatures were verified"
+                    return Finding(seq, entry.kind, entry.actor, reason)
+                self.vouch_kept = True
             while self.pending and self.pending[0][0] <= self.tree.size:
                 size, expected_root, problem = self.pending.popleft()
                 if not problem and self.tree.root() != expected_root:

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ledger import LedgerError, MerkleTree, Store, StoreError, audit, parse_leaf
+from ledger.audit import VerifiedAtAppend
 from ledger.merkle import leaf_hash
 from marketplace.approvals import ApprovalSpans
 from marketplace.authorship import market_rules
@@ -37,7 +38,7 @@ from marketplace.entries_rights import TRADING_RIGHT
 from marketplace.errors import MarketError
 from marketplace.invariants_derived import DERIVED, DerivedCheck
 from marketplace.invariants_money import MoneyStatement
-from marketplace.metrics import LedgerFold
+from marketplace.metrics import LedgerFold, Metrics
 
 __all__ = [
     "CERTIFIED",
@@ -49,6 +50,8 @@ __all__ = [
     "REVOCATION_KIND",
     "SAME_ROOT",
     "InvariantResult",
+    "RunCheck",
+    "check_and_fold",
     "check_invariants",
 ]
 
@@ -342,8 +345,38 @@ def check_invariants(
     expected_root: bytes | None = None,
     live_balances: Mapping[str, int] | None = None,
     threads: int = 2,
+    verified_at_append: VerifiedAtAppend | None = None,
 ) -> list[InvariantResult]:
-    """Check the five invariants of DESIGN.md §6 on the ledger at ``target``.
+    """The invariants of DESIGN.md §6 on the ledger at ``target`` (see :func:`check_and_fold`,
+    which takes the same arguments and also returns the ledger's metrics)."""
+    return check_and_fold(
+        target,
+        expected_root=expected_root,
+        live_balances=live_balances,
+        threads=threads,
+        verified_at_append=verified_at_append,
+    ).invariants
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """The invariants of a ledger and the metrics folded in the same pass over it; ``metrics``
+    is None when an entry would not fold (``marketplace.metrics.fold`` names it)."""
+
+    invariants: list[InvariantResult]
+    metrics: Metrics | None
+
+
+def check_and_fold(
+    target: str | Path | Store,
+    *,
+    expected_root: bytes | None = None,
+    live_balances: Mapping[str, int] | None = None,
+    threads: int = 2,
+    verified_at_append: VerifiedAtAppend | None = None,
+) -> RunCheck:
+    """Check the five invariants of DESIGN.md §6 on the ledger at ``target``, and fold its
+    metrics on the same pass (a run would otherwise read its whole ledger once more for them).
 
     Args:
         target: a run directory, ledger file, SQLAlchemy URL or open :class:`ledger.Store`.
@@ -354,30 +387,41 @@ def check_invariants(
             the balances folded from the ledger, to the fen.
         threads: threads for the audit's signature checks (1 when the caller already keeps
             every core busy, as a sweep running replications side by side does).
+        verified_at_append: the size and root of the log whose signatures the caller's ledger
+            verified as it appended them (a run checking its own ledger): each signature is
+            then verified once, not twice, as long as the stored leaves hash to that root
+            (:class:`ledger.audit.VerifiedAtAppend`).
 
     Returns:
         One result per invariant, in the order of DESIGN.md §6, then invariant 6: derived
-        products trace to certified parents (:mod:`marketplace.invariants_derived`).
+        products trace to certified parents (:mod:`marketplace.invariants_derived`); and the
+        metrics :func:`marketplace.metrics.fold` would give.
 
     Raises:
         ledger.StoreError: the target is not a readable dxsim ledger.
     """
     store = target if isinstance(target, Store) else Store(target)
     try:
-        report = audit(store, domain=market_rules, threads=threads)
+        report = audit(
+            store, domain=market_rules, threads=threads, verified_at_append=verified_at_append
+        )
         scan = _Scan()
         scan.run(store)
     finally:
         if store is not target:
             store.close()
-    return [
-        InvariantResult(ENTRIES_VERIFY, report.ok, report.summary()),
+    detail = report.summary()
+    if verified_at_append is not None and report.ok:
+        detail += "; each signature verified once, as its entry was appended"
+    invariants = [
+        InvariantResult(ENTRIES_VERIFY, report.ok, detail),
         scan.money(live_balances),
         scan.certified(),
         scan.crossborder(),
         _same_root(scan.tree.root(), expected_root),
         scan.derived_products(),
     ]
+    return RunCheck(invariants, scan.fold.metrics() if scan.error is None else None)
 
 
 class _Scan:

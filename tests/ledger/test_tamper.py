@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ledger import Store, audit
+from ledger.audit import VerifiedAtAppend
 from ledger.entry import signing_input, statement_bytes
 from ledger.store import checkpoints_table, entries_table, identities_table, meta_table
 from tests.ledger.helpers import Cast, small_ledger
@@ -49,7 +50,7 @@ Mutation = Callable[[Connection], None]
 TABLES = (entries_table, checkpoints_table, identities_table, meta_table)
 
 
-def _tampered(url: str, mutate: Mutation) -> Any:
+def _tampered(url: str, mutate: Mutation, vouched: VerifiedAtAppend | None = None) -> Any:
     """Apply ``mutate`` to the stored rows, audit, restore every table; return the report."""
     store = Store(url, create=True)  # writable: the test edits rows
     try:
@@ -58,7 +59,7 @@ def _tampered(url: str, mutate: Mutation) -> Any:
             mutate(conn)
         reader = Store(url)  # the audit reads read-only, as `dxsim verify` does
         try:
-            return audit(reader, threads=2, chunk=7)
+            return audit(reader, threads=2, chunk=7, verified_at_append=vouched)
         finally:
             reader.close()
             with store.engine.begin() as conn:
@@ -98,6 +99,61 @@ def test_any_flipped_bit_in_a_leaf_names_its_seq(
     report = _tampered(written[0], flip)
     assert not report.ok
     assert report.first_bad.seq == seq, report.summary()
+
+
+def _writers_word(url: str) -> VerifiedAtAppend:
+    """What the writer of the intact ledger vouches for: the size and root it verified."""
+    intact = audit(url)
+    return VerifiedAtAppend(intact.entries, intact.root)
+
+
+def test_the_writers_word_gives_the_same_verdict_on_an_intact_ledger(
+    written: tuple[str, Cast],
+) -> None:
+    url = written[0]
+    full, once = audit(url), audit(url, verified_at_append=_writers_word(url))
+    assert once.ok and (once.entries, once.root, once.statements) == (
+        full.entries,
+        full.root,
+        full.statements,
+    )
+    wrong = audit(url, verified_at_append=VerifiedAtAppend(ENTRIES, bytes(32)))
+    assert wrong.ok  # a word that does not hold is not taken: the full audit decides
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seq=st.integers(0, LAST), position=st.integers(0, 10_000), bit=st.integers(0, 7))
+def test_the_writers_word_hides_no_flipped_bit(
+    written: tuple[str, Cast], seq: int, position: int, bit: int
+) -> None:
+    """Signatures verified at append are not verified again, yet any change to a stored leaf
+    (a signature's bits included) is still named at its seq: the leaves no longer hash to the
+    root the writer verified, so the audit verifies every signature after all."""
+    url = written[0]
+
+    def flip(conn: Connection) -> None:
+        leaf = bytearray(_row(conn, seq)["leaf"])
+        leaf[position % len(leaf)] ^= 1 << bit
+        conn.execute(
+            update(entries_table).where(entries_table.c.seq == seq).values(leaf=bytes(leaf))
+        )
+
+    report = _tampered(url, flip, vouched=_writers_word(url))
+    assert not report.ok
+    assert report.first_bad.seq == seq, report.summary()
+
+
+def test_the_writers_word_does_not_cover_a_cut_log(written: tuple[str, Cast]) -> None:
+    url = written[0]
+
+    def cut(conn: Connection) -> None:
+        conn.execute(delete(entries_table).where(entries_table.c.seq >= LAST - 2))
+
+    assert (
+        _tampered(url, cut, vouched=_writers_word(url)).summary() == _tampered(url, cut).summary()
+    )
 
 
 @settings(

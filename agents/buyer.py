@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Generator, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 import simpy
 
+from agents.callbacks import when_done
 from agents.negotiation import Haggler, Negotiations
 from agents.participant import Participant
 from agents.populations import BuyerPopulation
@@ -231,8 +233,8 @@ class Buyer(Participant[BuyerPopulation]):
             env.process(self.run_jobs(contract))
         if contract.licence == "api" and spec.api_calls_per_day > 0:
             env.process(self.call_api(contract))
-        if spec.renews:
-            env.process(self.renew_at_term_end(contract, value, use))
+        if spec.renews and contract.finished is not None:
+            when_done(contract.finished, partial(self._term_starts, contract, value, use))
 
     @staticmethod
     def delivered(contract: ContractState) -> Generator[simpy.Event, Any, bool]:
@@ -242,10 +244,22 @@ class Buyer(Participant[BuyerPopulation]):
         outcome = yield contract.finished
         return bool(outcome == "delivered")
 
-    def renew_at_term_end(
-        self, contract: ContractState, value: int, use: str | None
-    ) -> Generator[simpy.Event, Any, None]:
-        """Process: when a delivered licence's term ends, renew it or let it go (churn).
+    # A subscription waits out its term as a timeout and callbacks, not as a process: a long
+    # run holds every live licence at once (agents.callbacks).
+    def _term_starts(
+        self, contract: ContractState, value: int, use: str | None, finished: simpy.Event
+    ) -> None:
+        """Callback: a delivered licence's term is running; decide about it when it ends."""
+        if finished.value != "delivered":
+            return
+        exchange = self.exchange
+        days = (max(0, contract.ends_at - exchange.now_s()) + 1) / 86_400
+        when_done(exchange.env.timeout(days), partial(self._term_ended, contract, value, use))
+
+    def _term_ended(
+        self, contract: ContractState, value: int, use: str | None, _ended: simpy.Event
+    ) -> None:
+        """Callback: when a delivered licence's term ends, renew it or let it go (churn).
 
         The need behind it outlives the term with probability 1 - ``renewal_churn_share``;
         then the buyer renews, at the listing's price now, only if that still leaves it a
@@ -253,10 +267,6 @@ class Buyer(Participant[BuyerPopulation]):
         renewal is a new order citing the contract it renews (``trade.order`` ``renews``), so
         renewal and churn rates fold from the ledger."""
         exchange = self.exchange
-        if not (yield from self.delivered(contract)):
-            return
-        ends = contract.ends_at
-        yield exchange.env.timeout((max(0, ends - exchange.now_s()) + 1) / 86_400)
         if self.renewals.random() < self.spec.renewal_churn_share:
             return  # the need ended with the term
         listing = contract.listing
@@ -281,9 +291,13 @@ class Buyer(Participant[BuyerPopulation]):
             renews=contract.contract,
         )
         patience = self.spec.patience_days if view.kind == "order-book" else None
-        renewed = yield exchange.env.process(exchange.trading.purchase(order, patience))
-        if renewed is not None:
-            self.use_licence(renewed, value, use)
+        renewal = exchange.env.process(exchange.trading.purchase(order, patience))
+        when_done(renewal, partial(self._renewed, value, use))
+
+    def _renewed(self, value: int, use: str | None, renewal: simpy.Event) -> None:
+        """Callback: a renewal order ended; a new contract's licence is used like the first."""
+        if renewal.value is not None:
+            self.use_licence(renewal.value, value, use)
 
     def licence_for(self, modes: Sequence[Licence], draw: float) -> Licence | None:
         """The licence this buyer takes among the ``modes`` a listing is offered in, by its

@@ -5,7 +5,8 @@ at the end, so flat memory (or its growth) shows on one run of one population.
 Targets (issue: studies at scale): 1,000,000 trades in under 5 minutes on 2 cores, peak RSS
 under 1 GiB, growing by less than 20 % from 100,000 to 1,000,000 trades.
 
-Run: ``python -m benchmarks.million_bench [--trades 1000000] [--scale 40] [--pg URL]``.
+Run: ``python -m benchmarks.million_bench [--trades 1000000] [--scale 40]``, and with
+``--pg URL`` also against PostgreSQL (``--no-sqlite``: only there).
 """
 
 from __future__ import annotations
@@ -88,11 +89,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--trades", type=int, default=1_000_000)
     parser.add_argument("--scale", type=int, default=40)
     parser.add_argument("--pg", default=None, help="also run against this PostgreSQL URL")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="with --pg: run against PostgreSQL only"
+    )
     args = parser.parse_args(argv)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        for name, value in run(args.trades, args.scale, Path(folder) / "ledger.db").items():
-            results[f"sqlite_{name}"] = value
+    if not (args.no_sqlite and args.pg):
+        with tempfile.TemporaryDirectory() as folder:
+            for name, value in run(args.trades, args.scale, Path(folder) / "ledger.db").items():
+                results[f"sqlite_{name}"] = value
     if args.pg:
         url = f"{args.pg}?schema=dxsim_million_{os.getpid()}"
         try:

@@ -69,9 +69,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results[f"{backend} speed-up over serial-1core"] = round(
             seconds["serial-1core"] / seconds[backend], 2
         )
-    results["dask target ≥ 1.6× over serial-1core met"] = (
-        results["dask speed-up over serial-1core"] >= 1.6
-    )
+    # The target is over serial as users run it, not over the one-core variant.
+    results["dask target ≥ 1.6× over serial met"] = results["dask speed-up over serial"] >= 1.6
     return results
 
 

@@ -202,6 +202,13 @@ def _on_processes(
             finished(futures[future], future.result())
 
 
+_QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+
+
 def _on_dask(
     tasks: Sequence[Task],
     workers: int,
@@ -219,9 +226,10 @@ def _on_dask(
 
     cluster = None
     if scheduler is None:
-        # The workers' statistical profiler samples the running task's stack every 10 ms, on
-        # the GIL the simulation needs: off, for the local cluster this sweep owns.
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        # A worker's event loop shares the GIL with the task it runs: its statistical profiler
+        # (a stack sample every 10 ms) is off, and its event-loop tick (every 20 ms) and system
+        # monitor (every 0.5 s) are slowed, for the local cluster this sweep owns.
+        with dask.config.set(_QUIET_WORKERS):
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             )

@@ -21,6 +21,7 @@ from agents.negotiation import Haggler, Negotiations
 from agents.participant import Participant
 from agents.populations import BuyerPopulation
 from agents.strategies import PurchaseObservation, PurchaseStrategy, make_strategy, value_of
+from agents.term_book import TermBook
 from agents.trading_strategies import TradeObservation
 from ledger import Identity
 from marketplace.entries_crossborder import TransferTerms
@@ -92,6 +93,10 @@ class Buyer(Participant[BuyerPopulation]):
             bidding if bidding is not None else np.random.default_rng(0),
         )
         self.negotiations = negotiations
+        #: The delivered licences it holds until their terms end (agents.term_book).
+        self._terms: TermBook[tuple[ContractState, int, str | None]] = TermBook(
+            exchange.env, self._term_due
+        )
         self._purposes = sorted(spec.purposes)
         purpose_weights = np.array([spec.purposes[p] for p in self._purposes], dtype=float)
         self._purpose_cdf = np.cumsum(purpose_weights) / purpose_weights.sum()
@@ -244,22 +249,20 @@ class Buyer(Participant[BuyerPopulation]):
         outcome = yield contract.finished
         return bool(outcome == "delivered")
 
-    # A subscription waits out its term as a timeout and callbacks, not as a process: a long
-    # run holds every live licence at once (agents.callbacks).
     def _term_starts(
         self, contract: ContractState, value: int, use: str | None, finished: simpy.Event
     ) -> None:
         """Callback: a delivered licence's term is running; decide about it when it ends."""
         if finished.value != "delivered":
             return
-        exchange = self.exchange
-        days = (max(0, contract.ends_at - exchange.now_s()) + 1) / 86_400
-        when_done(exchange.env.timeout(days), partial(self._term_ended, contract, value, use))
+        days = (max(0, contract.ends_at - self.exchange.now_s()) + 1) / 86_400
+        self._terms.add(days, (contract, value, use))
 
-    def _term_ended(
-        self, contract: ContractState, value: int, use: str | None, _ended: simpy.Event
-    ) -> None:
-        """Callback: when a delivered licence's term ends, renew it or let it go (churn).
+    def _term_due(self, held: tuple[ContractState, int, str | None]) -> None:
+        self._term_ended(*held)
+
+    def _term_ended(self, contract: ContractState, value: int, use: str | None) -> None:
+        """When a delivered licence's term ends, renew it or let it go (churn).
 
         The need behind it outlives the term with probability 1 - ``renewal_churn_share``;
         then the buyer renews, at the listing's price now, only if that still leaves it a

@@ -49,6 +49,7 @@ __all__ = [
     "MONEY",
     "REVOCATION_KIND",
     "SAME_ROOT",
+    "VERIFIED_ONCE_NOTE",
     "InvariantResult",
     "RunCheck",
     "check_and_fold",
@@ -63,6 +64,9 @@ SAME_ROOT = "same-seed-same-root"
 #: What the money invariant adds when the run's live balances were compared too (only the run
 #: itself can: ``dxsim check``, re-deriving from the ledger alone, compares without it).
 LIVE_BALANCES_NOTE = "; live balances match"
+#: What invariant 1 adds when the run checked its own ledger and so verified each signature
+#: once, as it was appended (``dxsim check`` verifies every signature from the ledger alone).
+VERIFIED_ONCE_NOTE = "; each signature verified once, as its entry was appended"
 #: The kinds that end a certificate before its term (a body naming ``certificate``).
 REVOCATION_KIND = "rights.revocation"
 ENDING_KINDS = frozenset({REVOCATION_KIND, "rights.cancellation"})
@@ -412,7 +416,7 @@ def check_and_fold(
             store.close()
     detail = report.summary()
     if verified_at_append is not None and report.ok:
-        detail += "; each signature verified once, as its entry was appended"
+        detail += VERIFIED_ONCE_NOTE
     invariants = [
         InvariantResult(ENTRIES_VERIFY, report.ok, detail),
         scan.money(live_balances),

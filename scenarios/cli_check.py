@@ -18,9 +18,11 @@ from ledger import AuditReport, audit
 from marketplace.authorship import market_rules
 from marketplace.errors import MarketError
 from marketplace.invariants import (
+    ENTRIES_VERIFY,
     LIVE_BALANCES_NOTE,
     MONEY,
     SAME_ROOT,
+    VERIFIED_ONCE_NOTE,
     InvariantResult,
     check_invariants,
 )
@@ -69,6 +71,8 @@ def _stored_detail(item: dict[str, Any], name: str) -> Any:
     detail = item.get("detail")
     if name == MONEY and isinstance(detail, str):
         return detail.removesuffix(LIVE_BALANCES_NOTE)
+    if name == ENTRIES_VERIFY and isinstance(detail, str):
+        return detail.removesuffix(VERIFIED_ONCE_NOTE)
     return detail
 
 

@@ -16,26 +16,28 @@ from agents.term_book import TermBook
 Adds = list[tuple[float, float]]
 
 
+def _run(adds: Adds, *, use_book: bool) -> list[tuple[float, int]]:
+    """(when, item) as each item falls due: through a book, or one timeout per item."""
+    env = simpy.Environment()
+    fired: list[tuple[float, int]] = []
+    book: TermBook[int] = TermBook(env, lambda item: fired.append((env.now, item)))
+
+    def adder(at: float, delay: float, item: int) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(at)
+        if use_book:
+            book.add(delay, item)
+        else:
+            env.timeout(delay).callbacks.append(lambda _e: fired.append((env.now, item)))
+
+    for item, (at, delay) in enumerate(adds):
+        env.process(adder(at, delay, item))
+    env.run()
+    return fired
+
+
 def _fired(adds: Adds) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
     """What the book does with ``adds``, and what one timeout per item does."""
-    results: list[list[tuple[float, int]]] = []
-    for use_book in (True, False):
-        env = simpy.Environment()
-        fired: list[tuple[float, int]] = []
-        book: TermBook[int] = TermBook(env, lambda item: fired.append((env.now, item)))
-
-        def adder(at: float, delay: float, item: int) -> Generator[simpy.Event, Any, None]:
-            yield env.timeout(at)
-            if use_book:
-                book.add(delay, item)
-            else:
-                env.timeout(delay).callbacks.append(lambda _e: fired.append((env.now, item)))
-
-        for item, (at, delay) in enumerate(adds):
-            env.process(adder(at, delay, item))
-        env.run()
-        results.append(fired)
-    return results[0], results[1]
+    return _run(adds, use_book=True), _run(adds, use_book=False)
 
 
 def test_an_item_added_after_a_later_one_still_falls_due_first() -> None:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOM = (
     "import scenarios.run as r\n"
     "def boom(*a, **k):\n    raise RuntimeError('boom in the fold')\n"
-    "r.fold = boom\n"
+    "r.check_and_fold = boom\n"
     "from scenarios.cli import main\nmain()\n"
 )
 

@@ -299,7 +299,8 @@ class Buyer(Participant[BuyerPopulation]):
 
     def _renewed(self, value: int, use: str | None, renewal: simpy.Event) -> None:
         """Callback: a renewal order ended; a new contract's licence is used like the first."""
-        if renewal.value is not None:
+        # A renewal that raised is left as it failed: SimPy re-raises its own error.
+        if renewal.ok and renewal.value is not None:
             self.use_licence(renewal.value, value, use)
 
     def licence_for(self, modes: Sequence[Licence], draw: float) -> Licence | None:

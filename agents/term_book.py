@@ -4,13 +4,15 @@ event per licence.
 A long run holds every live licence at once (the baseline's buyers renew a licence whose need
 outlives its term, so the book only grows), and what each one costs is what a long run's memory
 grows by: a suspended process was about a kilobyte, a pending timeout with its callback about
-half that, a heap entry about a fifth. The book keeps one pending timeout, for its earliest
-term end; each licence is one tuple until then.
+half that, a heap entry about a fifth. The book keeps a pending timeout for its earliest term
+end (and one for each item that was added due earlier than every pending one, until it fires);
+each licence is one tuple until then.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from functools import partial
 from typing import Generic, TypeVar
@@ -27,14 +29,16 @@ T = TypeVar("T")
 class TermBook(Generic[T]):
     """Call ``on_due(item)`` for each item added with ``add(delay, item)`` when its delay has
     passed, in order of due time and, for equal times, in the order the items were added: the
-    order separate timeouts would have fired in."""
+    order separate timeouts would have fired in. (Other events at the very same instant may
+    interleave differently than with one timeout per item: items due together are called back
+    together.)"""
 
     def __init__(self, env: simpy.Environment, on_due: Callable[[T], None]) -> None:
         self._env = env
         self._on_due = on_due
         self._heap: list[tuple[float, int, T]] = []
         self._added = 0
-        self._wakes: list[float] = []  # due times of the timeouts pending (one or two)
+        self._wakes: list[float] = []  # due times of the timeouts pending (a few at most)
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -62,4 +66,13 @@ class TermBook(Generic[T]):
         if heap:
             due = heap[0][0]
             if not any(wake <= due for wake in self._wakes):
-                self._wake(due, max(0.0, due - self._env.now))
+                self._wake(due, _delay_to(self._env.now, due))
+
+
+def _delay_to(now: float, due: float) -> float:
+    """The delay a timeout set at ``now`` needs to fire at ``due`` exactly (SimPy fires it at
+    ``now + delay``, which ``due - now`` can miss by an ulp)."""
+    delay = max(0.0, due - now)
+    while now + delay < due:
+        delay = math.nextafter(delay, math.inf)
+    return delay

@@ -365,7 +365,8 @@ def check_invariants(
 @dataclass(frozen=True)
 class RunCheck:
     """The invariants of a ledger and the metrics folded in the same pass over it; ``metrics``
-    is None when an entry would not fold (``marketplace.metrics.fold`` names it)."""
+    is None when that pass stopped on an error (an entry that does not parse or fold, or a
+    store that cannot be read): ``marketplace.metrics.fold`` then names it."""
 
     invariants: list[InvariantResult]
     metrics: Metrics | None
@@ -415,7 +416,11 @@ def check_and_fold(
         if store is not target:
             store.close()
     detail = report.summary()
-    if verified_at_append is not None and report.ok:
+    kept = verified_at_append is not None and (report.entries, report.root) == (
+        verified_at_append.size,
+        verified_at_append.root,
+    )
+    if kept and report.ok:  # else every signature was verified after all
         detail += VERIFIED_ONCE_NOTE
     invariants = [
         InvariantResult(ENTRIES_VERIFY, report.ok, detail),

@@ -95,7 +95,7 @@ class Buyer(Participant[BuyerPopulation]):
         self.negotiations = negotiations
         #: The delivered licences it holds until their terms end (agents.term_book).
         self._terms: TermBook[tuple[ContractState, int, str | None]] = TermBook(
-            exchange.env, self._term_due
+            exchange.env, self._term_ended
         )
         self._purposes = sorted(spec.purposes)
         purpose_weights = np.array([spec.purposes[p] for p in self._purposes], dtype=float)
@@ -258,10 +258,7 @@ class Buyer(Participant[BuyerPopulation]):
         days = (max(0, contract.ends_at - self.exchange.now_s()) + 1) / 86_400
         self._terms.add(days, (contract, value, use))
 
-    def _term_due(self, held: tuple[ContractState, int, str | None]) -> None:
-        self._term_ended(*held)
-
-    def _term_ended(self, contract: ContractState, value: int, use: str | None) -> None:
+    def _term_ended(self, held: tuple[ContractState, int, str | None]) -> None:
         """When a delivered licence's term ends, renew it or let it go (churn).
 
         The need behind it outlives the term with probability 1 - ``renewal_churn_share``;
@@ -269,6 +266,7 @@ class Buyer(Participant[BuyerPopulation]):
         surplus and its membership is worth keeping; otherwise the subscription churns. A
         renewal is a new order citing the contract it renews (``trade.order`` ``renews``), so
         renewal and churn rates fold from the ledger."""
+        contract, value, use = held
         exchange = self.exchange
         if self.renewals.random() < self.spec.renewal_churn_share:
             return  # the need ended with the term

@@ -40,9 +40,6 @@ class TermBook(Generic[T]):
         self._added = 0
         self._wakes: list[float] = []  # due times of the timeouts pending (a few at most)
 
-    def __len__(self) -> int:
-        return len(self._heap)
-
     def add(self, delay: float, item: T) -> None:
         """Let ``item`` fall due ``delay`` (sim-days, ≥ 0) from now."""
         due = self._env.now + delay

@@ -18,11 +18,8 @@ from ledger import AuditReport, audit
 from marketplace.authorship import market_rules
 from marketplace.errors import MarketError
 from marketplace.invariants import (
-    ENTRIES_VERIFY,
-    LIVE_BALANCES_NOTE,
-    MONEY,
+    RUN_ONLY_NOTES,
     SAME_ROOT,
-    VERIFIED_ONCE_NOTE,
     InvariantResult,
     check_invariants,
 )
@@ -69,10 +66,8 @@ def _short(value: Any) -> str:
 
 def _stored_detail(item: dict[str, Any], name: str) -> Any:
     detail = item.get("detail")
-    if name == MONEY and isinstance(detail, str):
-        return detail.removesuffix(LIVE_BALANCES_NOTE)
-    if name == ENTRIES_VERIFY and isinstance(detail, str):
-        return detail.removesuffix(VERIFIED_ONCE_NOTE)
+    if name in RUN_ONLY_NOTES and isinstance(detail, str):
+        return detail.removesuffix(RUN_ONLY_NOTES[name])
     return detail
 
 

@@ -71,6 +71,19 @@ def _tampered(url: str, mutate: Mutation, vouched: VerifiedAtAppend | None = Non
         store.close()
 
 
+def _flip(seq: int, position: int, bit: int) -> Mutation:
+    """Flip one bit of the stored leaf of ``seq`` (``position`` taken modulo its length)."""
+
+    def flip(conn: Connection) -> None:
+        leaf = bytearray(_row(conn, seq)["leaf"])
+        leaf[position % len(leaf)] ^= 1 << bit
+        conn.execute(
+            update(entries_table).where(entries_table.c.seq == seq).values(leaf=bytes(leaf))
+        )
+
+    return flip
+
+
 def _row(conn: Connection, seq: int) -> dict[str, Any]:
     return dict(
         conn.execute(select(entries_table).where(entries_table.c.seq == seq)).one()._mapping
@@ -89,14 +102,7 @@ def test_intact_ledger_verifies(written: tuple[str, Cast]) -> None:
 def test_any_flipped_bit_in_a_leaf_names_its_seq(
     written: tuple[str, Cast], seq: int, position: int, bit: int
 ) -> None:
-    def flip(conn: Connection) -> None:
-        leaf = bytearray(_row(conn, seq)["leaf"])
-        leaf[position % len(leaf)] ^= 1 << bit
-        conn.execute(
-            update(entries_table).where(entries_table.c.seq == seq).values(leaf=bytes(leaf))
-        )
-
-    report = _tampered(written[0], flip)
+    report = _tampered(written[0], _flip(seq, position, bit))
     assert not report.ok
     assert report.first_bad.seq == seq, report.summary()
 
@@ -133,14 +139,7 @@ def test_the_writers_word_hides_no_flipped_bit(
     root the writer verified, so the audit verifies every signature after all."""
     url = written[0]
 
-    def flip(conn: Connection) -> None:
-        leaf = bytearray(_row(conn, seq)["leaf"])
-        leaf[position % len(leaf)] ^= 1 << bit
-        conn.execute(
-            update(entries_table).where(entries_table.c.seq == seq).values(leaf=bytes(leaf))
-        )
-
-    report = _tampered(url, flip, vouched=_writers_word(url))
+    report = _tampered(url, _flip(seq, position, bit), vouched=_writers_word(url))
     assert not report.ok
     assert report.first_bad.seq == seq, report.summary()
 

@@ -180,50 +180,63 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _inclusion_path(index: int, size: int, range_hash: _RangeHash) -> list[bytes]:
-    """PATH(index, D[0:size]) of RFC 9162 §2.1.3.1, iteratively.
+def _inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The subtrees ``[lo, hi)`` whose hashes are PATH(index, D[0:size]) of RFC 9162
+    §2.1.3.1, leaf to root, found iteratively.
 
     Walks down from the root: at each split, the sibling subtree not containing ``index``
     contributes its hash. The RFC lists the path leaf-to-root, hence the final reverse.
     """
-    path: list[bytes] = []
+    path: list[tuple[int, int]] = []
     lo, hi = 0, size
     while hi - lo > 1:
         mid = lo + _split(hi - lo)
         if index < mid:
-            path.append(range_hash(mid, hi))
+            path.append((mid, hi))
             hi = mid
         else:
-            path.append(range_hash(lo, mid))
+            path.append((lo, mid))
             lo = mid
     path.reverse()
     return path
 
 
-def _consistency_path(old_size: int, new_size: int, range_hash: _RangeHash) -> list[bytes]:
-    """PROOF(old_size, D[0:new_size]) = SUBPROOF(m, D[n], true) of RFC 9162 §2.1.4.1, iteratively.
+def _inclusion_path(index: int, size: int, range_hash: _RangeHash) -> list[bytes]:
+    """PATH(index, D[0:size]) of RFC 9162 §2.1.3.1: the hashes of :func:`_inclusion_ranges`."""
+    return [range_hash(lo, hi) for lo, hi in _inclusion_ranges(index, size)]
+
+
+def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The subtrees ``[lo, hi)`` whose hashes are PROOF(old_size, D[0:new_size]) =
+    SUBPROOF(m, D[n], true) of RFC 9162 §2.1.4.1, found iteratively.
 
     ``m`` is the old size relative to the current subtree ``[lo, hi)``; ``whole`` is the RFC's
     ``b`` flag: true while the subtree being descended still starts at leaf 0, in which case the
     verifier already knows its hash (it is the old root) and it is left out of the proof.
     """
-    path: list[bytes] = []
+    path: list[tuple[int, int]] = []
     lo, hi, m = 0, new_size, old_size
     whole = True
     while m != hi - lo:
         k = _split(hi - lo)
         if m <= k:
-            path.append(range_hash(lo + k, hi))
+            path.append((lo + k, hi))
             hi = lo + k
         else:
-            path.append(range_hash(lo, lo + k))
+            path.append((lo, lo + k))
             lo += k
             m -= k
             whole = False
     if not whole:
-        path.append(range_hash(lo, hi))
+        path.append((lo, hi))
     path.reverse()
     return path
+
+
+def _consistency_path(old_size: int, new_size: int, range_hash: _RangeHash) -> list[bytes]:
+    """PROOF(old_size, D[0:new_size]) of RFC 9162 §2.1.4.1: the hashes of
+    :func:`_consistency_ranges`."""
+    return [range_hash(lo, hi) for lo, hi in _consistency_ranges(old_size, new_size)]
 
 
 def _list_range_hash(hashes: list[bytes]) -> _RangeHash:

@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
-    Connection,
     Engine,
     Integer,
     LargeBinary,
@@ -114,15 +113,17 @@ tiles_table = Table(
 
 
 @functools.cache
-def _tile_rows_query(count: int) -> Select[Any]:
-    """The query for ``count`` tile rows, built once per count (proofs ask for about 20).
+def _tile_rows_query(count: int, schema: str | None = None) -> Select[Any]:
+    """The query for ``count`` tile rows, built once per count (proofs ask for about 20), in
+    ``schema`` when given (it is run on the driver, which a schema translation map never sees).
 
     ORed equalities, not a row-value IN: SQLite answers those from the primary key, but scans
     the whole table for ``(a, b) IN (VALUES ...)``.
     """
-    level, index = tiles_table.c.tree_level, tiles_table.c.idx
+    table = tiles_table if schema is None else tiles_table.to_metadata(MetaData(), schema=schema)
+    level, index = table.c.tree_level, table.c.idx
     wanted = (and_(level == bindparam(f"k{j}"), index == bindparam(f"i{j}")) for j in range(count))
-    return select(level, index, tiles_table.c.hashes).where(or_(*wanted))
+    return select(level, index, table.c.hashes).where(or_(*wanted))
 
 
 EntryRow = tuple[int, int, str, str, bytes]
@@ -213,7 +214,8 @@ class Store:
     def __init__(self, target: str | Path, *, create: bool = False) -> None:
         self.location = resolve_target(target)
         self.read_only = not create
-        self._tile_reader: Connection | None = None
+        self._tile_reader: Any = None  # a DBAPI connection from the pool (see tile_rows)
+        self._tile_sql: dict[int, tuple[str, tuple[str, ...] | None]] = {}
         self.schema: str | None = None
         self.is_sqlite = isinstance(self.location, Path)
         if isinstance(self.location, Path):
@@ -473,19 +475,36 @@ class Store:
             raise self._read_failed(exc, "the checkpoints") from exc
 
     def tile_rows(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """The stored full tile rows among ``keys`` ((tree level, row index)), in one query."""
+        """The stored full tile rows among ``keys`` ((tree level, row index)), in one query.
+
+        A proof is one short query, so it goes to the driver directly: the query is compiled
+        for the database once per number of rows, and run on a DBAPI connection kept open (the
+        Core's per-execution bookkeeping cost more than the query itself).
+        """
         if not keys or not self.has_tiles:
             return {}
-        query = _tile_rows_query(len(keys))
-        params = {}
+        compiled = self._tile_sql.get(len(keys))
+        if compiled is None:
+            query = _tile_rows_query(len(keys), self.schema)
+            done = query.compile(dialect=self.engine.dialect)
+            compiled = done.string, tuple(done.positiontup or ()) if done.positional else None
+            self._tile_sql[len(keys)] = compiled
+        sql, order = compiled
+        named = {}
         for j, (k, i) in enumerate(keys):
-            params[f"k{j}"], params[f"i{j}"] = k, i
+            named[f"k{j}"], named[f"i{j}"] = k, i
+        params: Any = named if order is None else tuple(named[name] for name in order)
+        driver_error = self.engine.dialect.loaded_dbapi.Error
         try:
-            if self._tile_reader is None:  # kept open: a proof is one short query
-                self._tile_reader = self.engine.connect()
-            rows = self._tile_reader.execute(query, params)
-            return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
-        except _DB_ERRORS as exc:
+            if self._tile_reader is None:
+                self._tile_reader = self.engine.raw_connection()
+            cursor = self._tile_reader.cursor()
+            try:
+                cursor.execute(sql, params)
+                return {(int(r[0]), int(r[1])): bytes(r[2]) for r in cursor.fetchall()}
+            finally:
+                cursor.close()
+        except (*_DB_ERRORS, driver_error) as exc:
             raise self._read_failed(exc, "the Merkle tiles") from exc
 
     def iter_tiles(self) -> Generator[TileRow, None, None]:

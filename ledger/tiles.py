@@ -26,7 +26,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
-from ledger.merkle import _consistency_path, _inclusion_path
+from ledger.merkle import _consistency_ranges, _inclusion_ranges
 
 __all__ = [
     "TILE_HEIGHT",
@@ -246,31 +246,38 @@ class TileHashes:
         return _EMPTY_ROOT if size == 0 else self.range_hash(0, size)
 
     # -- proofs -------------------------------------------------------------------------------
-    def _prove(self, path: Callable[[Callable[[int, int], bytes]], list[bytes]]) -> list[bytes]:
-        """Build a proof: walk it once naming its nodes, read every stored row they lie in with
-        one query, then walk it again hashing."""
-        wanted: set[tuple[int, int]] = set()
-
+    def _prove(self, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """The hashes of a proof's subtrees: split each into its complete aligned nodes, read
+        the stored rows they lie in that are not cached with one query, then hash."""
         size = self.size
-
-        def name(lo: int, hi: int) -> bytes:
+        split: list[list[tuple[int, int]]] = []
+        wanted: set[tuple[int, int]] = set()
+        for lo, hi in ranges:
             width, at = hi - lo, lo
+            nodes = []
             for level in range(width.bit_length() - 1, -1, -1):
                 if width >> level & 1:
-                    row = (at >> level) >> TILE_HEIGHT
-                    if row != (size >> level) >> TILE_HEIGHT:
+                    nodes.append((level, at >> level))
+                    row = at >> (level + TILE_HEIGHT)
+                    if row != size >> (level + TILE_HEIGHT):  # not the open right edge
                         wanted.add((level, row))
                     at += 1 << level
-            return b""
-
-        path(name)
-        missing = sorted(key for key in wanted if key not in self._cache)
+            split.append(nodes)
+        cache = self._cache
+        missing = sorted(key for key in wanted if key not in cache)
         if missing:
             self._fetched = self._stored_rows(missing)
+        node = self.node
+        proof = []
         try:
-            return path(self.range_hash)
+            for nodes in split:
+                h = node(*nodes.pop())
+                while nodes:  # a subtree on the right edge: fold its nodes right to left
+                    h = _node(node(*nodes.pop()), h)
+                proof.append(h)
         finally:
             self._fetched = {}
+        return proof
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.3.1 audit path of leaf ``index`` in the tree at ``size``: one read of
@@ -278,7 +285,7 @@ class TileHashes:
         size = self.size if size is None else size
         if not 0 <= index < size <= self.size:
             raise ValueError(f"need 0 <= index < size <= {self.size}, got {index}, {size}")
-        return self._prove(lambda range_hash: _inclusion_path(index, size, range_hash))
+        return self._prove(_inclusion_ranges(index, size))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.4.1 proof that the tree at ``new_size`` extends the one at
@@ -286,4 +293,4 @@ class TileHashes:
         new_size = self.size if new_size is None else new_size
         if not 0 < old_size <= new_size <= self.size:
             raise ValueError(f"need 0 < old_size <= new_size <= {self.size}")
-        return self._prove(lambda range_hash: _consistency_path(old_size, new_size, range_hash))
+        return self._prove(_consistency_ranges(old_size, new_size))

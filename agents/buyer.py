@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Generator, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -21,7 +21,7 @@ from agents.negotiation import Haggler, Negotiations
 from agents.participant import Participant
 from agents.populations import BuyerPopulation
 from agents.strategies import PurchaseObservation, PurchaseStrategy, make_strategy, value_of
-from agents.term_book import TermBook
+from agents.term_book import Fields, TermBook
 from agents.trading_strategies import TradeObservation
 from ledger import Identity
 from marketplace.entries_crossborder import TransferTerms
@@ -75,6 +75,7 @@ class Buyer(Participant[BuyerPopulation]):
         jobs: np.random.Generator | None = None,
         calls: np.random.Generator | None = None,
         renewals: np.random.Generator | None = None,
+        term_book: TermBook | None = None,
     ) -> None:
         """``rng`` draws what a need is and what the buyer picks; ``arrivals`` only when needs
         arrive; ``terms`` only who the buyer is as a recipient and why each transfer goes;
@@ -93,10 +94,10 @@ class Buyer(Participant[BuyerPopulation]):
             bidding if bidding is not None else np.random.default_rng(0),
         )
         self.negotiations = negotiations
-        #: The delivered licences it holds until their terms end (agents.term_book).
-        self._terms: TermBook[tuple[ContractState, int, str | None]] = TermBook(
-            exchange.env, self._term_ended
-        )
+        #: The delivered licences it holds until their terms end (agents.term_book): the
+        #: market's book, shared by its buyers, or one of its own.
+        self._terms = term_book if term_book is not None else TermBook(exchange.env)
+        self._terms_handle = self._terms.owner(self._term_ended)
         self._purposes = sorted(spec.purposes)
         purpose_weights = np.array([spec.purposes[p] for p in self._purposes], dtype=float)
         self._purpose_cdf = np.cumsum(purpose_weights) / purpose_weights.sum()
@@ -252,13 +253,25 @@ class Buyer(Participant[BuyerPopulation]):
     def _term_starts(
         self, contract: ContractState, value: int, use: str | None, finished: simpy.Event
     ) -> None:
-        """Callback: a delivered licence's term is running; decide about it when it ends."""
+        """Callback: a delivered licence's term is running; decide about it when it ends.
+
+        The book keeps what the decision needs, not the contract: a live licence then costs
+        the book's row, not the contract's state (a long run holds every live licence)."""
         if finished.value != "delivered":
             return
         days = (max(0, contract.ends_at - self.exchange.now_s()) + 1) / 86_400
-        self._terms.add(days, (contract, value, use))
+        held: Fields = (
+            contract.contract,
+            contract.listing.listing,
+            contract.licence,
+            contract.duration_days,
+            contract.destination,
+            value,
+            use,
+        )
+        self._terms.add(self._terms_handle, days, held)
 
-    def _term_ended(self, held: tuple[ContractState, int, str | None]) -> None:
+    def _term_ended(self, held: Fields) -> None:
         """When a delivered licence's term ends, renew it or let it go (churn).
 
         The need behind it outlives the term with probability 1 - ``renewal_churn_share``;
@@ -266,11 +279,14 @@ class Buyer(Participant[BuyerPopulation]):
         surplus and its membership is worth keeping; otherwise the subscription churns. A
         renewal is a new order citing the contract it renews (``trade.order`` ``renews``), so
         renewal and churn rates fold from the ledger."""
-        contract, value, use = held
+        contract, listing_id, licence, duration_days, destination, value, use = held
+        assert isinstance(value, int) and isinstance(duration_days, int)
+        assert isinstance(contract, str) and isinstance(listing_id, str)
+        assert isinstance(destination, str) and (use is None or isinstance(use, str))
         exchange = self.exchange
         if self.renewals.random() < self.spec.renewal_churn_share:
             return  # the need ended with the term
-        listing = contract.listing
+        listing = exchange.listings[listing_id]
         if listing.withdrawn_at is not None or listing.price_fen is None:
             return
         view = exchange.trading.view(listing)
@@ -281,15 +297,15 @@ class Buyer(Participant[BuyerPopulation]):
             return
         order = Order(
             buyer=self.identity.id,
-            listing=listing.listing,
-            licence=contract.licence,
-            duration_days=contract.duration_days,
-            destination=contract.destination,
+            listing=listing_id,
+            licence=cast(Licence, licence),  # it was the contract's licence
+            duration_days=duration_days,
+            destination=destination,
             value_fen=value,
             price_fen=ask,
             terms=self.transfer_terms(),
             use=use,
-            renews=contract.contract,
+            renews=contract,
         )
         patience = self.spec.patience_days if view.kind == "order-book" else None
         renewal = exchange.env.process(exchange.trading.purchase(order, patience))

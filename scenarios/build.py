@@ -29,6 +29,7 @@ from agents.broker import Broker
 from agents.lab import LabSession, LabTrader, make_trader
 from agents.negotiation import Negotiations
 from agents.populations_lab import TraderPopulation
+from agents.term_book import TermBook
 from ledger import Ledger, LedgerSink, StatementDigest
 from marketplace.calendar import Calendar
 from marketplace.crossborder import PackGate, load_pack
@@ -90,6 +91,8 @@ class World:
     traders: list[LabTrader] = field(default_factory=list)
     session: LabSession | None = None
     negotiations: Negotiations | None = None
+    #: The licences the buyers hold until their terms end, one book for the market.
+    terms: TermBook | None = None
 
     @property
     def statements(self) -> StatementDigest:
@@ -98,6 +101,11 @@ class World:
     def abandon(self) -> None:
         """The run failed: persist what the ledger holds so far, leave it not closed."""
         self.ledger.abandon()
+        self._drop_terms()
+
+    def _drop_terms(self) -> None:
+        if self.terms is not None:
+            self.terms.close()
 
     def _check_limits(self) -> None:
         limits = self.scenario.run
@@ -135,6 +143,7 @@ class World:
             self.exchange.close_books()
             self.ledger.close()
         finally:
+            self._drop_terms()
             gc.set_threshold(*threshold)
             gc.unfreeze()
 
@@ -177,7 +186,9 @@ def build(
     )
     exchange.admit(operator, 0)
     exchange.announce_calendar()
-    world = World(scenario, env, ledger, exchange, negotiations=Negotiations(exchange))
+    world = World(
+        scenario, env, ledger, exchange, negotiations=Negotiations(exchange), terms=TermBook(env)
+    )
     operator_agent = Operator(exchange)
     env.process(operator_agent.run_settlement_cycles())
     env.process(operator_agent.run_hosting_billing())
@@ -257,6 +268,7 @@ def _populate(
                 jobs,
                 calls,
                 renewals,
+                world.terms,
             )
             world.buyers.append(buyer)
             env.process(buyer.shop())

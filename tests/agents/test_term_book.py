@@ -1,49 +1,84 @@
 """The term book calls each item back when its delay has passed, in the order one timeout per
-item would have: by due time, then by the order the items were added."""
+item would have: by due time, then by the order the items were added, whether the item waited
+in memory or on disk."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
+import pytest
 import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.term_book import TermBook
+from agents.term_book import Fields, TermBook
 
-# (when the item is added, its delay), in sim-days
-Adds = list[tuple[float, float]]
+# (when the item is added, its delay, its owner), in sim-days
+Adds = list[tuple[float, float, int]]
+Fired = list[tuple[float, int, Fields]]
 
 
-def _run(adds: Adds, *, use_book: bool) -> list[tuple[float, int]]:
-    """(when, item) as each item falls due: through a book, or one timeout per item."""
+def _run(adds: Adds, *, window: float | None) -> Fired:
+    """(when, owner, fields) as each item falls due: through a book with that window, or with
+    one timeout per item (``window=None``)."""
     env = simpy.Environment()
-    fired: list[tuple[float, int]] = []
-    book: TermBook[int] = TermBook(env, lambda item: fired.append((env.now, item)))
+    fired: Fired = []
+    book = TermBook(env, window_days=window or 1.0)
+    def recorder(owner: int) -> Callable[[Fields], None]:
+        return lambda fields: fired.append((env.now, owner, fields))
 
-    def adder(at: float, delay: float, item: int) -> Generator[simpy.Event, Any, None]:
+    handles = [book.owner(recorder(owner)) for owner in range(3)]
+
+    def adder(at: float, delay: float, owner: int, item: int) -> Generator[simpy.Event, Any, None]:
         yield env.timeout(at)
-        if use_book:
-            book.add(delay, item)
+        fields: Fields = (item, f"K{item:07d}", delay, None)
+        if window is not None:
+            book.add(handles[owner], delay, fields)
         else:
-            env.timeout(delay).callbacks.append(lambda _e: fired.append((env.now, item)))
+            env.timeout(delay).callbacks.append(lambda _e: fired.append((env.now, owner, fields)))
 
-    for item, (at, delay) in enumerate(adds):
-        env.process(adder(at, delay, item))
+    for item, (at, delay, owner) in enumerate(adds):
+        env.process(adder(at, delay, owner, item))
     env.run()
+    book.close()
     return fired
 
 
-def _fired(adds: Adds) -> tuple[list[tuple[float, int]], list[tuple[float, int]]]:
-    """What the book does with ``adds``, and what one timeout per item does."""
-    return _run(adds, use_book=True), _run(adds, use_book=False)
+def _same(book: Fired, timeouts: Fired) -> None:
+    assert [(o, f) for _w, o, f in book] == [(o, f) for _w, o, f in timeouts]
+    for (book_when, *_a), (timeout_when, *_b) in zip(book, timeouts, strict=True):
+        assert abs(book_when - timeout_when) <= 1e-9 * max(1.0, timeout_when)
 
 
 def test_an_item_added_after_a_later_one_still_falls_due_first() -> None:
-    book_order, _ = _fired([(0.0, 10.0), (1.0, 2.0), (1.0, 2.0), (0.5, 30.0)])
-    assert [item for _when, item in book_order] == [1, 2, 0, 3]
-    assert [when for when, _item in book_order] == [3.0, 3.0, 10.0, 30.5]
+    fired = _run([(0.0, 10.0, 0), (1.0, 2.0, 1), (1.0, 2.0, 0), (0.5, 30.0, 2)], window=1.0)
+    assert [(owner, fields[0]) for _when, owner, fields in fired] == [
+        (1, 1),
+        (0, 2),
+        (0, 0),
+        (2, 3),
+    ]
+    assert [when for when, _owner, _fields in fired] == [3.0, 3.0, 10.0, 30.5]
+
+
+def test_items_far_ahead_wait_on_disk_and_come_back_exactly() -> None:
+    env = simpy.Environment()
+    fired: list[Fields] = []
+    book = TermBook(env, window_days=1.0)
+    handle = book.owner(fired.append)
+    sent = [(n, f"K{n:07d}", "CN", 0.1 * n, None, -(2**62)) for n in range(10_000)]
+    for n, fields in enumerate(sent):
+        book.add(handle, 30.0 + n / 1_000, fields)
+    assert book.spilled == len(sent) and len(book) == len(sent)
+    env.run()
+    assert fired == sent and len(book) == 0
+    book.close()
+
+
+def test_a_window_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="window_days"):
+        TermBook(simpy.Environment(), window_days=0)
 
 
 @settings(max_examples=300, deadline=None)
@@ -52,12 +87,11 @@ def test_an_item_added_after_a_later_one_still_falls_due_first() -> None:
         st.tuples(
             st.sampled_from([0.0, 0.5, 1.0, 7.25]) | st.floats(0, 400, allow_nan=False),
             st.sampled_from([0.0, 1 / 86_400, 90.0, 365.0]) | st.floats(0, 800, allow_nan=False),
+            st.integers(0, 2),
         ),
         max_size=40,
-    )
+    ),
+    st.sampled_from([1e-6, 0.5, 1.0, 30.0, 10_000.0]),
 )
-def test_the_book_fires_like_one_timeout_per_item(adds: Adds) -> None:
-    book_order, timeouts_order = _fired(adds)
-    assert [item for _w, item in book_order] == [item for _w, item in timeouts_order]
-    for (book_when, _a), (timeout_when, _b) in zip(book_order, timeouts_order, strict=True):
-        assert abs(book_when - timeout_when) <= 1e-9 * max(1.0, timeout_when)
+def test_the_book_fires_like_one_timeout_per_item(adds: Adds, window: float) -> None:
+    _same(_run(adds, window=window), _run(adds, window=None))

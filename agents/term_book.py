@@ -63,6 +63,7 @@ class TermBook:
         self._disk: sqlite3.Connection | None = None
         self._unwritten: list[tuple[float, int, int, bytes]] = []
         self._disk_first = math.inf  # the earliest due time on disk (or unwritten)
+        self._closed = False
         self.spilled = 0  # items that went to disk (a figure for benchmarks)
 
     def owner(self, on_due: Callable[[Fields], None]) -> int:
@@ -72,6 +73,8 @@ class TermBook:
 
     def add(self, owner: int, delay: float, fields: Fields) -> None:
         """Let ``fields`` fall due to ``owner`` ``delay`` (sim-days, ≥ 0) from now."""
+        if self._closed:
+            raise RuntimeError("the term book is closed: its run has ended")
         due = self._env.now + delay
         order = self._added
         self._added += 1
@@ -91,11 +94,15 @@ class TermBook:
         return len(self._heap) + len(self._unwritten) + disk
 
     def close(self) -> None:
-        """Drop what is on disk (the temporary database is deleted on closing)."""
+        """End the book with its run: drop what it holds (the temporary database is deleted on
+        closing); a wake still pending does nothing, and adding is an error."""
+        self._closed = True
         if self._disk is not None:
             self._disk.close()
             self._disk = None
         self._unwritten.clear()
+        self._heap.clear()
+        self._disk_first = math.inf
 
     # -- disk ---------------------------------------------------------------------------------
     def _spill(self, due: float, order: int, owner: int, fields: Fields) -> None:
@@ -108,24 +115,20 @@ class TermBook:
     def _write(self) -> None:
         if not self._unwritten:
             return
-        if self._disk is None:
-            # "": a private temporary database on disk, deleted when the connection closes
-            # (https://www.sqlite.org/inmemorydb.html#temp_db); scratch, so no journal or sync.
-            disk = sqlite3.connect("", isolation_level=None)
-            disk.execute("PRAGMA journal_mode = OFF")
-            disk.execute("PRAGMA synchronous = OFF")
-            disk.execute("PRAGMA cache_size = -4096")  # KiB: the page cache stays small
-            disk.execute(
-                "CREATE TABLE due (n INTEGER PRIMARY KEY, due REAL NOT NULL,"
-                " owner INTEGER NOT NULL, fields BLOB NOT NULL)"
-            )
-            disk.execute("CREATE INDEX due_at ON due (due)")
-            self._disk = disk
-        self._disk.execute("BEGIN")
-        self._disk.executemany(
-            "INSERT INTO due (due, n, owner, fields) VALUES (?, ?, ?, ?)", self._unwritten
-        )
-        self._disk.execute("COMMIT")
+        try:
+            if self._disk is None:
+                self._disk = _open_scratch()
+            self._disk.execute("BEGIN")
+            try:
+                self._disk.executemany(
+                    "INSERT INTO due (due, n, owner, fields) VALUES (?, ?, ?, ?)", self._unwritten
+                )
+            except BaseException:
+                self._disk.execute("ROLLBACK")
+                raise
+            self._disk.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _scratch_failed(exc) from exc
         self._unwritten.clear()
 
     def _read_until(self, horizon: float) -> None:
@@ -135,14 +138,17 @@ class TermBook:
             return
         self._write()
         assert self._disk is not None
-        rows = self._disk.execute(
-            "SELECT due, n, owner, fields FROM due WHERE due < ?", (horizon,)
-        ).fetchall()
-        self._disk.execute("DELETE FROM due WHERE due < ?", (horizon,))
+        try:
+            rows = self._disk.execute(
+                "SELECT due, n, owner, fields FROM due WHERE due < ?", (horizon,)
+            ).fetchall()
+            self._disk.execute("DELETE FROM due WHERE due < ?", (horizon,))
+            first = self._disk.execute("SELECT MIN(due) FROM due").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise _scratch_failed(exc) from exc
         heap = self._heap
         for due, order, owner, fields in rows:
             heapq.heappush(heap, (due, order, owner, marshal.loads(fields)))
-        first = self._disk.execute("SELECT MIN(due) FROM due").fetchone()[0]
         self._disk_first = math.inf if first is None else first
 
     # -- waking -------------------------------------------------------------------------------
@@ -151,12 +157,16 @@ class TermBook:
         when_done(self._env.timeout(delay), partial(self._fall_due, due))
 
     def _fall_due(self, target: float, _timeout: simpy.Event) -> None:
+        if self._closed:
+            return
         self._wakes.remove(target)
         # A timeout set for ``target`` fires at now + (target - now), which rounding may put an
         # ulp before it: what it was set for is due too.
         limit = max(self._env.now, target)
-        if limit + self._window > self._horizon:
-            self._read_until(limit + self._window)
+        # Past ``limit`` by at least one float step, however small the window is next to now.
+        horizon = max(limit + self._window, math.nextafter(limit, math.inf))
+        if horizon > self._horizon:
+            self._read_until(horizon)
         heap, owners = self._heap, self._owners
         while heap and heap[0][0] <= limit:
             _due, _order, owner, fields = heapq.heappop(heap)
@@ -164,6 +174,28 @@ class TermBook:
         due = min(heap[0][0] if heap else math.inf, self._disk_first)
         if due < math.inf and not any(wake <= due for wake in self._wakes):
             self._wake(due, _delay_to(self._env.now, due))
+
+
+def _open_scratch() -> sqlite3.Connection:
+    """A private temporary database on disk ("" as its name), deleted when the connection
+    closes (https://www.sqlite.org/inmemorydb.html#temp_db); scratch, so no journal or sync."""
+    disk = sqlite3.connect("", isolation_level=None)
+    disk.execute("PRAGMA journal_mode = OFF")
+    disk.execute("PRAGMA synchronous = OFF")
+    disk.execute("PRAGMA cache_size = -4096")  # KiB: the page cache stays small
+    disk.execute(
+        "CREATE TABLE due (n INTEGER PRIMARY KEY, due REAL NOT NULL,"
+        " owner INTEGER NOT NULL, fields BLOB NOT NULL)"
+    )
+    disk.execute("CREATE INDEX due_at ON due (due)")
+    return disk
+
+
+def _scratch_failed(exc: sqlite3.Error) -> OSError:
+    return OSError(
+        f"the licence term book's temporary database failed ({exc}); SQLite keeps it in "
+        "SQLITE_TMPDIR or TMPDIR (else /var/tmp or /tmp): is that directory full or unwritable?"
+    )
 
 
 def _delay_to(now: float, due: float) -> float:

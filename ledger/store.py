@@ -498,14 +498,26 @@ class Store:
         try:
             if self._tile_reader is None:
                 self._tile_reader = self.engine.raw_connection()
-            cursor = self._tile_reader.cursor()
+            reader = self._tile_reader
+            cursor = reader.cursor()
             try:
                 cursor.execute(sql, params)
-                return {(int(r[0]), int(r[1])): bytes(r[2]) for r in cursor.fetchall()}
+                rows = cursor.fetchall()
             finally:
                 cursor.close()
-        except (*_DB_ERRORS, driver_error) as exc:
+            if self.engine.dialect.name != "sqlite":
+                reader.rollback()  # end the read: never left idle in a transaction
+            return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+        except (*_DB_ERRORS, driver_error, TypeError, ValueError) as exc:
+            self._drop_tile_reader()
             raise self._read_failed(exc, "the Merkle tiles") from exc
+
+    def _drop_tile_reader(self) -> None:
+        if self._tile_reader is not None:
+            try:
+                self._tile_reader.invalidate()  # after a failure: not back into the pool
+            finally:
+                self._tile_reader = None
 
     def iter_tiles(self) -> Generator[TileRow, None, None]:
         """Every stored tile row, by tree level then index (the audit compares them)."""

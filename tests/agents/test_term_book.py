@@ -4,6 +4,7 @@ in memory or on disk."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -25,6 +26,7 @@ def _run(adds: Adds, *, window: float | None) -> Fired:
     env = simpy.Environment()
     fired: Fired = []
     book = TermBook(env, window_days=window or 1.0)
+
     def recorder(owner: int) -> Callable[[Fields], None]:
         return lambda fields: fired.append((env.now, owner, fields))
 
@@ -95,3 +97,39 @@ def test_a_window_must_be_positive() -> None:
 )
 def test_the_book_fires_like_one_timeout_per_item(adds: Adds, window: float) -> None:
     _same(_run(adds, window=window), _run(adds, window=None))
+
+
+def test_a_window_below_one_float_step_of_now_still_fires() -> None:
+    env = simpy.Environment(initial_time=3_650.0)
+    fired: list[Fields] = []
+    book = TermBook(env, window_days=1e-13)
+    handle = book.owner(fired.append)
+    book.add(handle, 2.0, ("far",))
+    book.add(handle, 0.0, ("now",))
+    env.run(until=3_700.0)
+    assert fired == [("now",), ("far",)]
+
+
+def test_a_closed_book_calls_nobody_back_and_takes_nothing() -> None:
+    env = simpy.Environment()
+    fired: list[Fields] = []
+    book = TermBook(env)
+    handle = book.owner(fired.append)
+    book.add(handle, 5.0, ("ends",))
+    book.close()
+    env.run()
+    assert fired == []
+    with pytest.raises(RuntimeError, match="closed"):
+        book.add(handle, 1.0, ("late",))
+
+
+def test_a_failing_scratch_database_is_named_not_a_bare_sqlite_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("agents.term_book._open_scratch", lambda: sqlite3.connect(":memory:"))
+    env = simpy.Environment()
+    book = TermBook(env)
+    handle = book.owner(lambda _fields: None)
+    book.add(handle, 30.0, ("spilled",))
+    with pytest.raises(OSError, match="term book's temporary database failed"):
+        env.run()

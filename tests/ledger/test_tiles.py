@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ledger import Store, audit, merkle, open_checkpoint
 from ledger.audit import log_verifier_key
+from ledger.errors import StoreError
 from ledger.tile_export import export_tiles
 from ledger.tiles import TILE_WIDTH, TileHashes, TileWriter, tile_path
 from tests.ledger.helpers import small_ledger
@@ -123,6 +124,25 @@ def test_a_ledger_without_rows_still_proves_and_verifies(tmp_path: Path) -> None
     finally:
         store.close()
     assert audit(path).ok
+
+
+@pytest.mark.parametrize("damage", ["'not hashes'", "NULL"])
+def test_a_proof_over_a_damaged_row_is_a_clear_error(tmp_path: Path, damage: str) -> None:
+    path = ledger_file(tmp_path, entries=700)
+    connection = sqlite3.connect(path)
+    connection.executescript(  # a row whose hashes are not a blob at all
+        "create table t as select * from merkle_tiles; drop table merkle_tiles;"
+        " create table merkle_tiles (tree_level integer, idx integer, hashes,"
+        " primary key (tree_level, idx)); insert into merkle_tiles select * from t;"
+        f" drop table t; update merkle_tiles set hashes = {damage} where tree_level = 0;"
+    )
+    connection.close()
+    store = Store(path)
+    try:
+        with pytest.raises(StoreError, match="cannot read the Merkle tiles: the database is"):
+            store.tile_hashes().inclusion_proof(300)
+    finally:
+        store.close()
 
 
 # -- a tlog-tiles client, from the spec -----------------------------------------------------

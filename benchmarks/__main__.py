@@ -1,11 +1,10 @@
 """``make bench``: every benchmark, with figures as ratios to ceilings measured in the same run.
 
-``python -m benchmarks`` runs them all, about 25 minutes: ledger 20k entries, market ×1 and
-×10 with a profile split, cross-border decisions/s of every built-in policy pack, replay
+``python -m benchmarks`` runs them all, about 30 minutes: ledger 20k entries, market ×1, ×10
+and ×100 with a profile split, cross-border decisions/s of every built-in policy pack, replay
 entries/s plain and verified, a 40-replication sweep serial vs processes vs Dask, and the long
 run (one market until 1,000,000 trades, peak RSS at 100,000 and at the end, about 10 minutes).
-``python -m benchmarks.ledger_bench --million 1000000`` and
-``python -m benchmarks.market_bench --scales 100`` give the large figures.
+``python -m benchmarks.ledger_bench --million 1000000`` gives the large ledger figures.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from benchmarks.report import print_results
 
 def main() -> None:
     print_results("ledger", ledger_bench.main([]))
-    print_results("market", market_bench.main(["--scales", "1", "10", "--profile"]))
+    print_results("market", market_bench.main(["--scales", "1", "10", "100", "--profile"]))
     print_results("crossborder", crossborder_bench.main([]))
     print_results("replay", replay_bench.main([]))
     print_results("sweep", sweep_bench.main([]))

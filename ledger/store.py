@@ -45,7 +45,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ledger.errors import StoreError
 from ledger.merkle import leaf_hash
-from ledger.tiles import TileHashes, TileRow
+from ledger.tiles import TILE_WIDTH, TileHashes, TileRow
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -125,6 +125,9 @@ def _tile_rows_query(count: int, schema: str | None = None) -> Select[Any]:
     wanted = (and_(level == bindparam(f"k{j}"), index == bindparam(f"i{j}")) for j in range(count))
     return select(level, index, table.c.hashes).where(or_(*wanted))
 
+
+#: A full tile row: 256 hashes of 32 bytes.
+_FULL_ROW_BYTES = TILE_WIDTH * 32
 
 EntryRow = tuple[int, int, str, str, bytes]
 """(seq, time, kind, actor, leaf) as stored."""
@@ -507,10 +510,17 @@ class Store:
                 cursor.close()
             if self.engine.dialect.name != "sqlite":
                 reader.rollback()  # end the read: never left idle in a transaction
-            return {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
+            found = {(int(r[0]), int(r[1])): bytes(r[2]) for r in rows}
         except (*_DB_ERRORS, driver_error, TypeError, ValueError) as exc:
             self._drop_tile_reader()
             raise self._read_failed(exc, "the Merkle tiles") from exc
+        for (level, index), data in found.items():
+            if len(data) != _FULL_ROW_BYTES:
+                raise StoreError(
+                    f"{self._name()}: Merkle tile row (level {level}, index {index}) is damaged: "
+                    f"{len(data)} bytes, not {_FULL_ROW_BYTES}; dxsim verify checks every row"
+                )
+        return found
 
     def _drop_tile_reader(self) -> None:
         if self._tile_reader is not None:

@@ -187,6 +187,10 @@ def prove(
         for element in proof:
             sys.stdout.write(f"  {element.hex()}\n")
     if not ok:
+        sys.stderr.write(
+            "dxsim: the proof does not reach the signed root: the entry, the stored Merkle tile "
+            "rows or the checkpoint were altered; dxsim verify names the first bad entry\n"
+        )
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -225,6 +229,10 @@ def consistency(
         for element in proof:
             sys.stdout.write(f"  {element.hex()}\n")
     if not ok:
+        sys.stderr.write(
+            "dxsim: the proof does not reach the signed root: the entry, the stored Merkle tile "
+            "rows or the checkpoint were altered; dxsim verify names the first bad entry\n"
+        )
         raise typer.Exit(EXIT_FAILED)
 
 

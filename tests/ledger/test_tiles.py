@@ -126,7 +126,7 @@ def test_a_ledger_without_rows_still_proves_and_verifies(tmp_path: Path) -> None
     assert audit(path).ok
 
 
-@pytest.mark.parametrize("damage", ["'not hashes'", "NULL"])
+@pytest.mark.parametrize("damage", ["'not hashes'", "NULL", "zeroblob(100)"])
 def test_a_proof_over_a_damaged_row_is_a_clear_error(tmp_path: Path, damage: str) -> None:
     path = ledger_file(tmp_path, entries=700)
     connection = sqlite3.connect(path)
@@ -139,7 +139,7 @@ def test_a_proof_over_a_damaged_row_is_a_clear_error(tmp_path: Path, damage: str
     connection.close()
     store = Store(path)
     try:
-        with pytest.raises(StoreError, match="cannot read the Merkle tiles: the database is"):
+        with pytest.raises(StoreError, match=r"Merkle tile.* (is damaged|the database is damaged)"):
             store.tile_hashes().inclusion_proof(300)
     finally:
         store.close()

@@ -165,3 +165,24 @@ def test_statistics_of_nothing_read_n_a(tmp_path: Path) -> None:
     line = next(x for x in summary.splitlines() if "trading: mean price" in x)
     assert "n/a" in line and "¥0.00" not in line
     assert json.loads((out / "metrics.json").read_text())["price_mean_fen"] is None
+
+
+def test_prove_over_an_altered_tile_row_says_what_to_do(tmp_path: Path) -> None:
+    """A stored row rewritten with wrong hashes: the proof fails against the signed root and
+    says so; a row cut short is named before any proof is built."""
+    path = tmp_path / "ledger.db"
+    small_ledger(str(path), entries=1100, checkpoint_every=512)
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "update merkle_tiles set hashes = zeroblob(8192) where tree_level = 0 and idx = 1"
+    )
+    connection.commit()
+    done = dxsim("prove", str(path), "300", "--size", "1024")
+    assert done.returncode == 1 and done.stdout.startswith("BAD  seq 300")
+    assert "dxsim verify names the first bad entry" in done.stderr
+    connection.execute("update merkle_tiles set hashes = zeroblob(100) where tree_level = 1")
+    connection.commit()
+    connection.close()
+    done = dxsim("prove", str(path), "300", "--size", "1024")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Merkle tile row (level 1, index 0) is damaged: 100 bytes, not 8192" in done.stderr

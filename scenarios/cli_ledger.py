@@ -11,7 +11,7 @@ import base64
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -126,6 +126,15 @@ def _tree(store: Store) -> TileHashes:
         raise UserError(f"{exc}; dxsim verify names the first bad entry") from exc
 
 
+def _proof_failed(suspects: str) -> NoReturn:
+    """A proof that does not reach its signed root: say what may have been altered, exit 1."""
+    sys.stderr.write(
+        f"dxsim: the proof does not reach the signed root: {suspects} were altered; "
+        "dxsim verify names the first bad entry\n"
+    )
+    raise typer.Exit(EXIT_FAILED)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -187,11 +196,7 @@ def prove(
         for element in proof:
             sys.stdout.write(f"  {element.hex()}\n")
     if not ok:
-        sys.stderr.write(
-            "dxsim: the proof does not reach the signed root: the entry, the stored Merkle tile "
-            "rows or the checkpoint were altered; dxsim verify names the first bad entry\n"
-        )
-        raise typer.Exit(EXIT_FAILED)
+        _proof_failed("the entry, the stored Merkle tile rows or the checkpoint")
 
 
 @one_line_errors
@@ -229,11 +234,7 @@ def consistency(
         for element in proof:
             sys.stdout.write(f"  {element.hex()}\n")
     if not ok:
-        sys.stderr.write(
-            "dxsim: the proof does not reach the signed root: the entry, the stored Merkle tile "
-            "rows or the checkpoint were altered; dxsim verify names the first bad entry\n"
-        )
-        raise typer.Exit(EXIT_FAILED)
+        _proof_failed("the stored Merkle tile rows or the checkpoints")
 
 
 @one_line_errors
